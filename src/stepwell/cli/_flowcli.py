@@ -1,0 +1,121 @@
+"""``python flow.py <command>``: the flow's own command line."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any
+
+import click
+
+from stepwell.cli._errors import cli_errors
+from stepwell.config import load_settings
+from stepwell.flow import FlowSpec
+
+
+def _flow_file(flow_cls: type[FlowSpec]) -> str:
+    main = sys.modules.get("__main__")
+    if flow_cls.__module__ == "__main__" and getattr(main, "__file__", None):
+        return str(main.__file__)  # type: ignore[union-attr]
+    return inspect.getfile(flow_cls)
+
+
+def _parameter_options(flow_cls: type[FlowSpec]) -> list[click.Option]:
+    options = []
+    for attr, param in flow_cls._sw_parameters().items():
+        described = param.describe()
+        default = described["default"]
+        help_text = param.help or ""
+        extra = f"[{param.type_label}" + (f"; default: {default!r}]" if default is not None else "]")
+        if param.required:
+            extra += " (required)"
+        options.append(
+            click.Option(
+                [f"--{param.name}", attr] if param.name != attr else [f"--{param.name}"],
+                default=None,
+                help=f"{help_text} {extra}".strip(),
+                metavar=param.type_label.upper().replace(" ", "_"),
+            )
+        )
+    return options
+
+
+def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
+    """The click group of one flow: run, check, show, output-dot."""
+
+    @click.group(help=(flow_cls.__doc__ or f"The {flow_cls.__name__} flow.").strip())
+    @click.option("--quiet", is_flag=True, help="Print only failures and the final line.")
+    @click.option("--no-pylint", "--pylint", "pylint", is_flag=True, hidden=True,
+                  help="Accepted for Metaflow compatibility; stepwell's linter always runs.")
+    @click.pass_context
+    def cli(ctx: click.Context, quiet: bool, pylint: bool) -> None:  # fmt: skip
+        ctx.obj = {"quiet": quiet}
+
+    @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
+    def check() -> None:
+        from stepwell.graph import check_flow
+
+        with cli_errors():
+            graph = check_flow(flow_cls)
+            click.echo(f"{flow_cls.__name__}: {len(list(graph))} steps, the flow is valid.")
+
+    @cli.command(help="Show the steps, their transitions and the parameters.")
+    def show() -> None:
+        from stepwell.graph import build_graph, render_text
+
+        with cli_errors():
+            click.echo(render_text(build_graph(flow_cls), flow_cls))
+
+    @cli.command("output-dot", help="Print the flow's graph in Graphviz DOT.")
+    def output_dot() -> None:
+        from stepwell.graph import build_graph, render_dot
+
+        with cli_errors():
+            click.echo(render_dot(build_graph(flow_cls)))
+
+    @click.option("--tag", "tags", multiple=True, help="Add a tag to the run (repeatable).")
+    @click.option("--max-workers", type=click.IntRange(min=1), default=None,
+                  help="Tasks run at once (default: the number of CPUs).")
+    @click.option("--max-num-splits", type=click.IntRange(min=1), default=None,
+                  help="Largest foreach allowed (default: 100,000).")
+    @click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
+                  help="Write the run id to this file as soon as it is known.")
+    @click.option("--executor", type=click.Choice(["fork", "subprocess"]), default=None,
+                  help="How tasks run locally (default: fork).")
+    @click.option("--namespace", default=None, help="The namespace of the run.")
+    @click.pass_context
+    def run(ctx: click.Context, tags: tuple[str, ...], max_workers: int | None,
+            max_num_splits: int | None, run_id_file: str | None, executor: str | None,
+            namespace: str | None, **params: Any) -> None:  # fmt: skip
+        from stepwell.runtime import start_run
+
+        with cli_errors():
+            outcome = start_run(
+                flow_cls,
+                load_settings(),
+                flow_file=_flow_file(flow_cls),
+                raw_parameters={k: v for k, v in params.items() if v is not None},
+                tags=tags,
+                executor=executor,
+                max_workers=max_workers,
+                max_num_splits=max_num_splits,
+                namespace=namespace,
+                run_id_file=run_id_file,
+                quiet=ctx.obj["quiet"],
+            )
+        sys.exit(0 if outcome.ok else 1)
+
+    run_command = click.command(help="Run the flow locally.")(run)
+    run_command.params.extend(_parameter_options(flow_cls))
+    cli.add_command(run_command)
+    return cli
+
+
+def run_flow_cli(flow_cls: type[FlowSpec], args: list[str] | None = None) -> None:
+    """Entry point used by ``FlowSpec.__init__`` in the flow file's ``__main__``."""
+    argv = sys.argv[1:] if args is None else args
+    if argv[:1] == ["_task"]:  # a task of the subprocess executor
+        from stepwell.runtime import subprocess_main
+
+        subprocess_main(flow_cls)
+    build_cli(flow_cls).main(args=argv, prog_name=sys.argv[0], standalone_mode=True)

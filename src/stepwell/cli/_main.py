@@ -1,0 +1,59 @@
+"""The ``stepwell`` console script."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import click
+
+from stepwell.cli._errors import cli_errors
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
+    """Run a flow file as ``__main__`` with ``command``, as ``python flow.py command`` would."""
+    from stepwell.cli._flowcli import run_flow_cli
+    from stepwell.flow import flows_in_module
+
+    file = Path(path).resolve()
+    module = types.ModuleType("__main__")
+    module.__file__ = str(file)
+    sys.modules["__main__"] = module
+    sys.argv = [str(file), command, *args]
+    sys.path.insert(0, str(file.parent))
+    code = compile(file.read_bytes(), str(file), "exec")
+    exec(code, module.__dict__)  # a main block calling Flow() exits from inside
+    flows = flows_in_module(module)
+    if len(flows) != 1:
+        names = ", ".join(f.__name__ for f in flows) or "none"
+        raise click.UsageError(f"{path} must define exactly one FlowSpec subclass (found: {names}).")
+    run_flow_cli(flows[0], [command, *args])
+
+
+def _flow_command(name: str, help_text: str) -> click.Command:
+    @click.command(name, help=help_text, context_settings=_PASS_THROUGH, add_help_option=False)
+    @click.argument("flow_file", type=click.Path(exists=True, dir_okay=False))
+    @click.pass_context
+    def command(ctx: click.Context, flow_file: str) -> None:
+        with cli_errors():
+            _exec_flow_file(flow_file, name, list(ctx.args))
+
+    return command
+
+
+@click.group(help="stepwell: write a flow in plain Python; run, version and deploy it.")
+@click.version_option(package_name="stepwell")
+def main() -> None:
+    pass
+
+
+for _name, _help in (
+    ("run", "Run a flow file: stepwell run flow.py [--param value ...]"),
+    ("check", "Validate a flow file's graph."),
+    ("show", "Show a flow file's steps and parameters."),
+    ("output-dot", "Print a flow file's graph in Graphviz DOT."),
+):
+    main.add_command(_flow_command(_name, _help))

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import getpass
+import os
+import pwd
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stepwell.exceptions import ConfigError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    tomllib = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One resolved value and where it came from (``env:STEPWELL_HOME``, a file, ``default``)."""
+
+    value: Any
+    source: str
+
+
+def _positive_int(name: str) -> Callable[[Any, str], int]:
+    def parse(raw: Any, source: str) -> int:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"Setting '{name}' must be a whole number, got {raw!r} (from {source}).",
+                setting=name,
+                value=raw,
+            ) from None
+        if value < 1:
+            raise ConfigError(
+                f"Setting '{name}' must be at least 1, got {value} (from {source}).",
+                setting=name,
+                value=raw,
+            )
+        return value
+
+    return parse
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def parse(raw: Any, source: str) -> str:
+        if raw not in choices:
+            raise ConfigError(
+                f"Setting '{name}' must be one of {', '.join(choices)}; got {raw!r} (from {source}).",
+                setting=name,
+                value=raw,
+            )
+        return str(raw)
+
+    return parse
+
+
+def _path(raw: Any, source: str) -> Path:
+    return Path(os.path.expanduser(str(raw))).resolve()
+
+
+def _default_executor() -> str:
+    return "fork" if hasattr(os, "fork") else "subprocess"
+
+
+# name -> (parser, default factory)
+_SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
+    "home": (_path, lambda: Path.home() / ".stepwell"),
+    "executor": (_choice("executor", ("fork", "subprocess")), _default_executor),
+    "max_workers": (_positive_int("max_workers"), lambda: os.cpu_count() or 1),
+    "max_num_splits": (_positive_int("max_num_splits"), lambda: 100_000),
+    "user": (lambda raw, source: str(raw), lambda: None),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one process. Build with :func:`load_settings`."""
+
+    values: Mapping[str, Setting] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name].value
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def source(self, name: str) -> str:
+        return self.values[name].source
+
+    @property
+    def username(self) -> str:
+        return resolve_username(self.values["user"].value)
+
+
+def _find_toml(cwd: Path) -> Path | None:
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / "stepwell.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if tomllib is None:  # pragma: no cover
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}", file=str(path)) from None
+    unknown = sorted(set(data) - set(_SPEC))
+    if unknown:
+        raise ConfigError(
+            f"{path} has unknown setting(s): {', '.join(unknown)}. "
+            f"Valid settings: {', '.join(sorted(_SPEC))}.",
+            file=str(path),
+        )
+    return data
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Resolve every setting: explicit overrides > environment > stepwell.toml > defaults."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    toml_path = _find_toml(cwd)
+    toml = _read_toml(toml_path) if toml_path else {}
+    values: dict[str, Setting] = {}
+    for name, (parse, default) in _SPEC.items():
+        env_name = f"STEPWELL_{name.upper()}"
+        if overrides.get(name) is not None:
+            raw, source = overrides[name], "command line"
+        elif env.get(env_name):
+            raw, source = env[env_name], f"env:{env_name}"
+        elif name in toml:
+            raw, source = toml[name], str(toml_path)
+            if name == "home" and toml_path is not None:
+                raw = (toml_path.parent / os.path.expanduser(str(raw))).resolve()
+        else:
+            values[name] = Setting(default(), "default")
+            continue
+        values[name] = Setting(parse(raw, source), source)
+    return Settings(values)
+
+
+def resolve_username(explicit: str | None = None) -> str:
+    """STEPWELL_USER (or the setting), then the login name, then the process owner.
+
+    Never fails: root and containers without a passwd entry get a name too.
+    """
+    if explicit:
+        return explicit
+    for var in ("STEPWELL_USER", "LOGNAME", "USER", "USERNAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except Exception:
+        pass
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except Exception:
+        return f"uid{os.getuid()}"

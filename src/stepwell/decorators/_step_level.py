@@ -1,0 +1,153 @@
+"""Step decorators: attributes and their validation (behaviour lives in the runtime)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from stepwell.flow import StepDecorator
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(repr=False)
+class RetryDecorator(StepDecorator):
+    """Retry a failed task ``times`` more times, waiting ``minutes_between_retries``."""
+
+    NAME = "retry"
+    times: int = 3
+    minutes_between_retries: float = 2
+
+    def validate(self) -> None:
+        if not 0 <= self.times <= 100:
+            self._fail(f"@retry(times={self.times}): 'times' must be between 0 and 100.")
+        if self.minutes_between_retries < 0:
+            self._fail(
+                f"@retry(minutes_between_retries={self.minutes_between_retries}): "
+                "must be 0 or more."
+            )
+
+
+@dataclass(repr=False)
+class CatchDecorator(StepDecorator):
+    """After the last failed attempt, store the exception in ``var`` and go on."""
+
+    NAME = "catch"
+    var: str | None = None
+    print_exception: bool = True
+
+    def validate(self) -> None:
+        if self.var is not None and not self.var.isidentifier():
+            self._fail(f"@catch(var={self.var!r}): 'var' must be a valid Python identifier.")
+
+
+@dataclass(repr=False)
+class TimeoutDecorator(StepDecorator):
+    """Fail a task that runs longer than the sum of ``seconds``, ``minutes``, ``hours``."""
+
+    NAME = "timeout"
+    seconds: float = 0
+    minutes: float = 0
+    hours: float = 0
+
+    def validate(self) -> None:
+        for attr in ("seconds", "minutes", "hours"):
+            if getattr(self, attr) < 0:
+                self._fail(f"@timeout({attr}={getattr(self, attr)}): must be 0 or more.")
+        if self.total_seconds <= 0:
+            self._fail("@timeout needs a positive limit, e.g. @timeout(minutes=10).")
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds + 60 * self.minutes + 3600 * self.hours
+
+
+@dataclass(repr=False)
+class ResourcesDecorator(StepDecorator):
+    """CPU, GPU, memory (MB) and disk (MB) a task needs."""
+
+    NAME = "resources"
+    cpu: float = 1
+    gpu: int | None = None
+    memory: int = 4096
+    disk: int | None = None
+    shared_memory: int | None = None
+
+    def validate(self) -> None:
+        if self.cpu <= 0:
+            self._fail(f"@resources(cpu={self.cpu}): 'cpu' must be positive.")
+        for attr in ("gpu", "memory", "disk", "shared_memory"):
+            value = getattr(self, attr)
+            if value is not None and value < 0:
+                self._fail(f"@resources({attr}={value}): '{attr}' must be 0 or more.")
+
+
+@dataclass(repr=False)
+class EnvironmentDecorator(StepDecorator):
+    """Environment variables set for this step's tasks only."""
+
+    NAME = "environment"
+    vars: dict = field(default_factory=dict)  # type: ignore[type-arg]
+
+    def validate(self) -> None:
+        for key, value in self.vars.items():
+            if not isinstance(key, str) or not _ENV_NAME.match(key):
+                self._fail(f"@environment(vars=...): {key!r} is not a valid variable name.")
+            if not isinstance(value, str):
+                self._fail(
+                    f"@environment(vars=...): the value of {key!r} must be a str, "
+                    f"got {type(value).__name__}."
+                )
+
+
+@dataclass(repr=False)
+class CardDecorator(StepDecorator):
+    """A visual report rendered when the task ends."""
+
+    NAME = "card"
+    allow_multiple = True
+    type: str = "default"
+    id: str | None = None
+    options: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    timeout: float = 45
+    refresh_interval: float = 5
+    save_errors: bool = True
+
+    def validate(self) -> None:
+        if self.id is not None and not re.match(r"^[A-Za-z0-9_]+$", self.id):
+            self._fail(f"@card(id={self.id!r}): use letters, digits and '_' only.")
+        if self.timeout <= 0:
+            self._fail(f"@card(timeout={self.timeout}): must be positive.")
+
+
+@dataclass(repr=False)
+class ParallelDecorator(StepDecorator):
+    """The step runs as a gang of ``num_parallel`` tasks started together."""
+
+    NAME = "parallel"
+
+
+@dataclass(repr=False)
+class PypiDecorator(StepDecorator):
+    """Run this step in its own environment with these PyPI packages."""
+
+    NAME = "pypi"
+    packages: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    python: str | None = None
+    disabled: bool = False
+
+
+@dataclass(repr=False)
+class SecretsDecorator(StepDecorator):
+    """Resolve secrets into environment variables when the task starts."""
+
+    NAME = "secrets"
+    sources: list = field(default_factory=list)  # type: ignore[type-arg]
+    role: str | None = None
+
+    def validate(self) -> None:
+        for source in self.sources:
+            if not isinstance(source, (str, dict)):
+                self._fail(
+                    f"@secrets(sources=...): each source must be a str or a dict, got {source!r}."
+                )

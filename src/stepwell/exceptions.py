@@ -1,0 +1,147 @@
+"""Every error stepwell raises on purpose.
+
+A :class:`StepwellError` carries a class-level ``headline`` (what kind of
+failure this is), a ``message`` (what failed, the bad value, where it came
+from, what is valid, one fix), an optional ``location`` (``file:line`` of the
+user's code) and structured ``fields`` for programs. The CLI prints known
+errors as headline + location + message, never as a traceback.
+
+Subclasses also inherit the fitting builtin, so ``except ValueError`` keeps
+working for callers who do not know stepwell.
+
+The tree::
+
+    StepwellError
+    ├── ConfigError (ValueError)            a bad setting or stepwell.toml value
+    ├── FlowDefinitionError (TypeError)     a malformed FlowSpec, step or decorator use
+    │   ├── DecoratorError                  unknown/invalid decorator attribute
+    │   └── LintError                       the static graph is invalid (one or many findings)
+    ├── ParameterError (ValueError)         a bad or missing flow parameter value
+    ├── StorageError (OSError)              the artifact store failed
+    │   ├── BlobNotFoundError (KeyError)    a blob key is absent
+    │   └── CorruptBlobError                a blob's bytes do not match its hash
+    ├── SerializationError (ValueError)     an artifact could not be (de)serialized
+    ├── MetadataError                       the metadata store failed or is inconsistent
+    │   └── NotFoundError (KeyError)        a flow/run/step/task/artifact does not exist
+    ├── RuntimeFlowError (RuntimeError)     the run itself went wrong
+    │   ├── TransitionError                 a step's runtime self.next() disagrees with the graph
+    │   ├── MergeConflictError              merge_artifacts found conflicting values
+    │   ├── ForeachError                    a foreach over nothing, too many splits, ...
+    │   └── TaskFailedError                 a task failed (carries the user's traceback text)
+    └── ExecutorError (RuntimeError)        an executor could not launch or track a task
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class StepwellError(Exception):
+    """Base of every error stepwell raises on purpose."""
+
+    headline: ClassVar[str] = "stepwell error"
+
+    def __init__(self, message: str, *, location: str | None = None, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.fields = fields
+
+    def __str__(self) -> str:
+        if self.location:
+            return f"{self.message}\n  at {self.location}"
+        return self.message
+
+    def render(self) -> str:
+        """Headline, location and message, as the CLI prints them."""
+        lines = [f"{self.headline}: {self.message.splitlines()[0] if self.message else ''}"]
+        if self.location:
+            lines.append(f"  at {self.location}")
+        lines.extend(f"  {line}" for line in self.message.splitlines()[1:])
+        return "\n".join(lines)
+
+
+class ConfigError(StepwellError, ValueError):
+    headline = "Invalid configuration"
+
+
+class FlowDefinitionError(StepwellError, TypeError):
+    headline = "Invalid flow"
+
+
+class DecoratorError(FlowDefinitionError):
+    headline = "Invalid decorator"
+
+
+class LintError(FlowDefinitionError):
+    """One or more findings of the graph linter; ``findings`` holds them all."""
+
+    headline = "The flow is not valid"
+
+    def __init__(self, findings: list[Any]) -> None:
+        self.findings = list(findings)
+        text = "\n".join(str(f) for f in self.findings)
+        count = len(self.findings)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} problem{plural} found.\n{text}")
+
+    def render(self) -> str:
+        return f"{self.headline}: {self.message}"
+
+
+class ParameterError(StepwellError, ValueError):
+    headline = "Invalid parameter"
+
+
+class StorageError(StepwellError, OSError):
+    headline = "Artifact store error"
+
+
+class BlobNotFoundError(StorageError, KeyError):
+    headline = "Blob not found"
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return StepwellError.__str__(self)
+
+
+class CorruptBlobError(StorageError):
+    headline = "Corrupt blob"
+
+
+class SerializationError(StepwellError, ValueError):
+    headline = "Artifact serialization failed"
+
+
+class MetadataError(StepwellError):
+    headline = "Metadata store error"
+
+
+class NotFoundError(MetadataError, KeyError):
+    headline = "Not found"
+
+    def __str__(self) -> str:
+        return StepwellError.__str__(self)
+
+
+class RuntimeFlowError(StepwellError, RuntimeError):
+    headline = "Run failed"
+
+
+class TransitionError(RuntimeFlowError):
+    headline = "Invalid transition"
+
+
+class MergeConflictError(RuntimeFlowError):
+    headline = "Conflicting artifacts in merge_artifacts"
+
+
+class ForeachError(RuntimeFlowError):
+    headline = "Invalid foreach"
+
+
+class TaskFailedError(RuntimeFlowError):
+    headline = "Task failed"
+
+
+class ExecutorError(StepwellError, RuntimeError):
+    headline = "Executor error"

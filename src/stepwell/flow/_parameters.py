@@ -1,0 +1,363 @@
+"""Flow inputs declared as class attributes: ``Parameter``, ``JSONType``, ``IncludeFile``, ``Config``.
+
+They only describe an input here. The runtime resolves values once per run
+(command line > default) and stores them as artifacts of the run; a step reads
+them as ``self.<attribute>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stepwell.exceptions import ParameterError
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+#: Names taken by the run command's own options.
+RESERVED_PARAMETER_NAMES = frozenset(
+    {
+        "tag", "tags", "namespace", "max-workers", "max_workers", "max-num-splits",
+        "max_num_splits", "run-id-file", "run_id_file", "with", "executor", "quiet",
+        "params", "config", "config-value", "origin-run-id", "run-id", "help",
+    }
+)  # fmt: skip
+
+
+class _JSONTypeClass:
+    """Marks a parameter whose command-line value is JSON text (``type=JSONType``)."""
+
+    name = "JSON"
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+    def __repr__(self) -> str:
+        return "JSONType"
+
+
+JSONType = _JSONTypeClass()
+
+
+@dataclass(frozen=True)
+class ParameterContext:
+    """What a callable ``default`` receives, once per run."""
+
+    flow_name: str
+    user_name: str
+    parameter_name: str
+
+
+def _type_label(kind: Any) -> str:
+    if kind is JSONType:
+        return "JSON"
+    return getattr(kind, "__name__", repr(kind))
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "y", "on"):
+        return True
+    if lowered in ("0", "false", "no", "n", "off"):
+        return False
+    raise ValueError("expected true/false")
+
+
+class Parameter:
+    """A run-time input of the flow, given as ``--<name> value`` on the command line.
+
+    Args:
+        name: The command-line name (``--name``) and the name shown in the UI.
+        default: A value, or a callable taking a :class:`ParameterContext`,
+            evaluated once per run.
+        type: ``str``, ``int``, ``float``, ``bool`` or ``JSONType``; inferred
+            from the default when omitted.
+        help: Shown by ``python flow.py run --help`` and ``show``.
+        required: The run fails before it starts when no value is given.
+
+    Example:
+        >>> class TrainFlow(FlowSpec):
+        ...     alpha = Parameter("alpha", default=0.01, help="learning rate")
+    """
+
+    kind = "parameter"
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = None,
+        type: Any = None,  # noqa: A002 - Metaflow's public argument name
+        help: str | None = None,  # noqa: A002
+        required: bool = False,
+        show_default: bool = True,
+        separator: str | None = None,
+        **_ignored: Any,
+    ) -> None:
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ParameterError(
+                f"Parameter name {name!r} is not valid: use letters, digits, '_' and '-', "
+                "starting with a letter."
+            )
+        if name.lower() in RESERVED_PARAMETER_NAMES:
+            raise ParameterError(
+                f"Parameter name '{name}' is reserved by the run command "
+                f"(reserved: {', '.join(sorted(RESERVED_PARAMETER_NAMES))}). Choose another name."
+            )
+        self.name = name
+        self.default = default
+        self.help = help
+        self.required = bool(required)
+        self.show_default = show_default
+        self.separator = separator
+        self.type = type if type is not None else self._infer_type(default)
+        self.attribute: str | None = None  # set by __set_name__
+
+    @staticmethod
+    def _infer_type(default: Any) -> Any:
+        if callable(default) or default is None:
+            return str
+        if isinstance(default, bool):
+            return bool
+        if isinstance(default, (int, float, str)):
+            return type(default)
+        return JSONType
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return instance._sw_read_artifact(self.attribute)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        raise AttributeError(
+            f"Parameter '{self.attribute}' is read-only inside a step; "
+            "assign the value to another name."
+        )
+
+    @property
+    def type_label(self) -> str:
+        return _type_label(self.type)
+
+    def convert(self, raw: Any, source: str = "the command line") -> Any:
+        """Turn a command-line string (or a Python value) into the parameter's type."""
+        if self.separator and isinstance(raw, str):
+            return [self.convert(part, source) for part in raw.split(self.separator)]
+        kind = self.type
+        try:
+            if kind is bool:
+                return raw if isinstance(raw, bool) else _parse_bool(str(raw))
+            if kind in (int, float) and isinstance(raw, bool):
+                raise ValueError("a bool is not a number")
+            if kind is str and not isinstance(raw, str):
+                return raw if raw is None else str(raw)
+            return kind(raw)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(
+                f"Parameter '{self.name}' expects {self.type_label}, got {raw!r} from {source}"
+                f" ({exc}).\n  Pass e.g. --{self.name} <{self.type_label}>.",
+                parameter=self.name,
+                value=raw,
+            ) from None
+
+    def resolve_default(self, context: ParameterContext) -> Any:
+        default = self.default
+        if callable(default) and not isinstance(default, type):
+            default = default(context)
+        return default if default is None else self.convert(default, "its default")
+
+    def describe(self) -> dict[str, Any]:
+        default = self.default
+        if callable(default):
+            default = f"<computed by {getattr(default, '__name__', 'a function')}>"
+        return {
+            "name": self.name,
+            "attribute": self.attribute,
+            "kind": self.kind,
+            "type": self.type_label,
+            "default": default,
+            "required": self.required,
+            "help": self.help,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, type={self.type_label})"
+
+
+class IncludeFile(Parameter):
+    """A local file whose contents become an artifact of the run (``--<name> path``)."""
+
+    kind = "include-file"
+
+    def __init__(
+        self,
+        name: str,
+        required: bool = False,
+        is_text: bool = True,
+        encoding: str = "utf-8",
+        help: str | None = None,  # noqa: A002
+        default: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, default=default, type=str, help=help, required=required, **kwargs)
+        self.is_text = is_text
+        self.encoding = encoding
+
+    @property
+    def type_label(self) -> str:
+        return "text file" if self.is_text else "binary file"
+
+    def convert(self, raw: Any, source: str = "the command line") -> Any:
+        if raw is None:
+            return None
+        path = os.path.expanduser(str(raw))
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise ParameterError(
+                f"IncludeFile '{self.name}' cannot read {raw!r} from {source}: {exc.strerror}.",
+                parameter=self.name,
+                value=raw,
+            ) from None
+        if not self.is_text:
+            return data
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise ParameterError(
+                f"IncludeFile '{self.name}': {raw!r} is not {self.encoding} text; "
+                "declare it with is_text=False to include bytes.",
+                parameter=self.name,
+            ) from None
+
+
+class ConfigValue(Mapping[str, Any]):
+    """A read-only view of a configuration: attribute and item access, immutable."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_data", dict(data))
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return _freeze(self._data[key])
+        except KeyError:
+            raise AttributeError(
+                f"Config has no key '{key}'; keys: {', '.join(sorted(self._data))}"
+            ) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("A Config is immutable at run time.")
+
+    def __getitem__(self, key: str) -> Any:
+        return _freeze(self._data[key])
+
+    def __iter__(self) -> Any:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self._data))
+
+    def __repr__(self) -> str:
+        return f"ConfigValue({self._data!r})"
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return ConfigValue(value)
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _default_parser(text: str) -> Any:
+    return json.loads(text)
+
+
+class Config(Parameter):
+    """A configuration fixed before the flow is built (``--config NAME FILE``).
+
+    Args:
+        name: The configuration's name on the command line.
+        default: Path of a file read when no ``--config`` is given.
+        default_value: A value (dict or JSON text) used when there is no file.
+        parser: A callable turning the file's text into a dict (JSON by default).
+        required: The run fails when no value is given.
+    """
+
+    kind = "config"
+
+    def __init__(
+        self,
+        name: str,
+        default: str | None = None,
+        default_value: Any = None,
+        help: str | None = None,  # noqa: A002
+        required: bool = False,
+        parser: Callable[[str], Any] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, default=default, type=str, help=help, required=required, **kwargs)
+        self.default_value = default_value
+        self.parser = parser
+
+    @property
+    def type_label(self) -> str:
+        return "config"
+
+    def parse_text(self, text: str, source: str) -> ConfigValue:
+        parser = self.parser or _default_parser
+        if isinstance(parser, str):
+            raise ParameterError(
+                f"Config '{self.name}': parser given by name ({parser!r}) is not supported yet; "
+                "pass a callable."
+            )
+        try:
+            data = parser(text)
+        except Exception as exc:
+            raise ParameterError(
+                f"Config '{self.name}' from {source} cannot be parsed: {exc}",
+                parameter=self.name,
+            ) from None
+        if not isinstance(data, Mapping):
+            raise ParameterError(
+                f"Config '{self.name}' from {source} must be a mapping, got {type(data).__name__}."
+            )
+        return ConfigValue(data)
+
+    def convert(self, raw: Any, source: str = "the command line") -> Any:
+        if raw is None or isinstance(raw, ConfigValue):
+            return raw
+        if isinstance(raw, Mapping):
+            return ConfigValue(raw)
+        path = os.path.expanduser(str(raw))
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise ParameterError(
+                f"Config '{self.name}' cannot read {raw!r} from {source}: {exc.strerror}."
+            ) from None
+        return self.parse_text(text, f"{raw} ({source})")
+
+    def resolve_default(self, context: ParameterContext) -> Any:
+        if self.default is not None:
+            return self.convert(self.default, "its default file")
+        value = self.default_value
+        if callable(value):
+            value = value(context)
+        if isinstance(value, str):
+            return self.parse_text(value, "its default_value")
+        return None if value is None else ConfigValue(value)

@@ -1,0 +1,66 @@
+"""Metadata: the record of every run, task, artifact and lineage link.
+
+:class:`MetadataStore` is the interface; :class:`SqliteMetadataStore` (one
+embedded SQLite file, the default) implements it, and a PostgreSQL store for
+teams is to follow on the same schema. Records are frozen dataclasses.
+
+Rules its modules keep:
+
+- The SQL is written once, portably (``_sql.py``): standard SQL plus
+  ``INSERT ... ON CONFLICT`` and ``RETURNING``, ``?`` placeholders rewritten in
+  one place (``SqlDatabase.sql``). Dialect specifics live in the backend's
+  connection setup and a few class attributes (``_sqlite.py``).
+- No SQLAlchemy: importing it costs 100+ ms, and a whole start-to-end run
+  must finish in about 250 ms. The stdlib ``sqlite3`` (and psycopg 3 for
+  PostgreSQL) are used directly.
+- Every write is one transaction, opened so that it takes the write lock at
+  once (``BEGIN IMMEDIATE`` in SQLite). A finished task is one transaction,
+  and ``record_tasks`` records many in one.
+- Every lookup is served by a primary key or an index; no query reads all
+  runs. ``latest_run`` is one index probe.
+- Connections are per process, opened lazily; a forked child opens its own.
+- The schema is versioned (``schema_version`` table); ``_schema.MIGRATIONS``
+  is applied when a connection opens, in one transaction.
+- Timestamps are UTC epoch seconds as ``float``; the clock is injected.
+- Unknown objects raise :class:`~stepwell.exceptions.NotFoundError` naming the
+  pathspec and the closest existing names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stepwell.metadata._base import MetadataStore
+from stepwell.metadata._records import (
+    ArtifactRecord,
+    RunRecord,
+    RunStatus,
+    TaskLaunch,
+    TaskOutcome,
+    TaskRecord,
+    TaskStatus,
+)
+
+if TYPE_CHECKING:
+    from stepwell.metadata._sqlite import SqliteMetadataStore
+
+__all__ = [
+    "ArtifactRecord",
+    "MetadataStore",
+    "RunRecord",
+    "RunStatus",
+    "SqliteMetadataStore",
+    "TaskLaunch",
+    "TaskOutcome",
+    "TaskRecord",
+    "TaskStatus",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The backend (and sqlite3) is imported only when asked for.
+    if name == "SqliteMetadataStore":
+        from stepwell.metadata._sqlite import SqliteMetadataStore
+
+        return SqliteMetadataStore
+    raise AttributeError(f"module 'stepwell.metadata' has no attribute {name!r}")

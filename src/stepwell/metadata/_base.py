@@ -1,0 +1,178 @@
+"""The metadata store interface every backend implements."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+from stepwell.metadata._records import (
+    ArtifactRecord,
+    RunRecord,
+    TaskLaunch,
+    TaskOutcome,
+    TaskRecord,
+)
+
+
+class MetadataStore(abc.ABC):
+    """Records runs, tasks, artifacts and lineage; answers queries about them.
+
+    Identifiers: ``flow_name``; ``run_id`` (the text of a positive integer from
+    a database sequence: unique and increasing across concurrent processes);
+    ``step_name``; ``task_id`` (chosen by the caller, unique within a run);
+    ``attempt`` (0, 1, ...). Timestamps are UTC epoch seconds (``float``).
+
+    Every write is one transaction. Unknown objects raise
+    :class:`~stepwell.exceptions.NotFoundError` naming the pathspec.
+    """
+
+    # -- runs: writes -------------------------------------------------------
+
+    @abc.abstractmethod
+    def new_run(
+        self,
+        flow_name: str,
+        *,
+        user: str,
+        tags: Sequence[str],
+        system_tags: Sequence[str],
+        parameters: Mapping[str, str],
+        pid: int,
+        host: str,
+        origin_run_id: str | None = None,
+        code_key: str | None = None,
+    ) -> str:
+        """Create a run (and its flow if new) with status ``running``; return its id.
+
+        ``parameters`` maps each parameter name to its value as JSON text.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, flow_name: str, run_id: str) -> None:
+        """Record that the run's scheduler is alive (call it every few seconds)."""
+
+    @abc.abstractmethod
+    def finish_run(
+        self, flow_name: str, run_id: str, status: str, *, error: str | None = None
+    ) -> None:
+        """Mark a running run ``succeeded`` or ``failed``."""
+
+    @abc.abstractmethod
+    def add_tags(self, flow_name: str, run_id: str, tags: Sequence[str]) -> None:
+        """Add user tags to a run (already present tags are kept once)."""
+
+    @abc.abstractmethod
+    def remove_tags(self, flow_name: str, run_id: str, tags: Sequence[str]) -> None:
+        """Remove user tags from a run; system tags cannot be removed."""
+
+    # -- tasks: writes ------------------------------------------------------
+
+    @abc.abstractmethod
+    def register_task(self, launch: TaskLaunch) -> None:
+        """Record a task attempt as ``running`` when it is launched."""
+
+    @abc.abstractmethod
+    def register_tasks(self, launches: Sequence[TaskLaunch]) -> None:
+        """Record many launched task attempts in one transaction."""
+
+    @abc.abstractmethod
+    def record_task(self, outcome: TaskOutcome) -> None:
+        """Record a finished task attempt, its artifacts, lineage and metadata."""
+
+    @abc.abstractmethod
+    def record_tasks(self, outcomes: Sequence[TaskOutcome]) -> None:
+        """Record many finished task attempts in one transaction (all or none)."""
+
+    # -- reads ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def get_run(self, flow_name: str, run_id: str) -> RunRecord:
+        """The run ``flow_name/run_id``."""
+
+    @abc.abstractmethod
+    def list_runs(
+        self,
+        flow_name: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        status: str | None = None,
+        tags: Sequence[str] = (),
+        user: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[RunRecord]:
+        """The flow's runs, newest first.
+
+        Filters combine with AND: ``status`` (as reported, liveness included),
+        every one of ``tags`` (user or system), ``user``, and
+        ``since <= started_at < until``. An unknown flow gives an empty list.
+        """
+
+    @abc.abstractmethod
+    def latest_run(
+        self, flow_name: str, *, successful_only: bool = False, user: str | None = None
+    ) -> RunRecord | None:
+        """The newest run of the flow (optionally only succeeded ones, or one user's)."""
+
+    @abc.abstractmethod
+    def list_flows(self) -> list[str]:
+        """Names of all flows with at least one run, sorted."""
+
+    @abc.abstractmethod
+    def list_steps(self, flow_name: str, run_id: str) -> list[str]:
+        """Steps of the run that have tasks, in the order they first started."""
+
+    @abc.abstractmethod
+    def list_tasks(
+        self, flow_name: str, run_id: str, step_name: str | None = None
+    ) -> list[TaskRecord]:
+        """The latest attempt of each task of the run (or of one step), in launch order."""
+
+    @abc.abstractmethod
+    def get_task(
+        self,
+        flow_name: str,
+        run_id: str,
+        step_name: str,
+        task_id: str,
+        attempt: int | None = None,
+    ) -> TaskRecord:
+        """One attempt of a task; the latest one when ``attempt`` is ``None``."""
+
+    @abc.abstractmethod
+    def list_artifacts(
+        self,
+        flow_name: str,
+        run_id: str,
+        step_name: str,
+        task_id: str,
+        attempt: int | None = None,
+    ) -> dict[str, ArtifactRecord]:
+        """The artifacts of a task attempt (the latest one by default), by name."""
+
+    @abc.abstractmethod
+    def get_task_metadata(
+        self,
+        flow_name: str,
+        run_id: str,
+        step_name: str,
+        task_id: str,
+        attempt: int | None = None,
+    ) -> dict[str, str]:
+        """The metadata of a task attempt (the latest one by default): name -> JSON text."""
+
+    @abc.abstractmethod
+    def parent_tasks(
+        self, flow_name: str, run_id: str, step_name: str, task_id: str
+    ) -> list[TaskRecord]:
+        """The tasks whose outputs this task consumed (latest attempts)."""
+
+    @abc.abstractmethod
+    def child_tasks(
+        self, flow_name: str, run_id: str, step_name: str, task_id: str
+    ) -> list[TaskRecord]:
+        """The tasks that consumed this task's outputs (latest attempts)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release this process's connection; the store reopens it on next use."""

@@ -1,0 +1,123 @@
+"""The metadata schema, as an ordered list of migrations.
+
+The SQL is portable (SQLite 3.35+ and PostgreSQL); the dialect fills two
+placeholders: ``{serial_pk}``, the auto-incrementing primary key of ``runs``
+(run ids come from it), and ``{clustered}``, the options of a table stored in
+its primary key's order (SQLite: ``WITHOUT ROWID``, which halves the pages a
+task's commit writes; PostgreSQL: nothing). A released migration is never edited: change
+the schema by appending one.
+
+Tables (every lookup the store makes is served by a primary key or an index):
+
+- ``flows``: one row per flow name.
+- ``runs``: one row per run; indexed by flow (newest first), status and user
+  so ``latest_run`` is one index probe.
+- ``run_tags``: user (``is_system = 0``) and system tags of a run.
+- ``tasks``: one row per task attempt, keyed ``(run_id, task_id, attempt)``.
+- ``task_parents``: lineage, both directions indexed.
+- ``artifacts``: per task attempt, name -> blob key and how to read it.
+- ``task_metadata``: per task attempt, name -> JSON text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial schema",
+        (
+            """CREATE TABLE flows (
+                name TEXT PRIMARY KEY,
+                created_at DOUBLE PRECISION NOT NULL
+            )""",
+            """CREATE TABLE runs (
+                run_id {serial_pk},
+                flow_name TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL,
+                finished_at DOUBLE PRECISION,
+                heartbeat_at DOUBLE PRECISION NOT NULL,
+                pid INTEGER,
+                host TEXT,
+                origin_run_id TEXT,
+                code_key TEXT,
+                error TEXT
+            )""",
+            "CREATE INDEX ix_runs_flow ON runs (flow_name, run_id)",
+            "CREATE INDEX ix_runs_flow_status ON runs (flow_name, status, run_id)",
+            "CREATE INDEX ix_runs_flow_user ON runs (flow_name, user_name, run_id)",
+            "CREATE INDEX ix_runs_flow_user_status ON runs (flow_name, user_name, status, run_id)",
+            """CREATE TABLE run_tags (
+                run_id BIGINT NOT NULL,
+                is_system SMALLINT NOT NULL,
+                tag TEXT NOT NULL,
+                PRIMARY KEY (run_id, is_system, tag)
+            ){clustered}""",
+            "CREATE INDEX ix_run_tags_tag ON run_tags (tag, run_id)",
+            """CREATE TABLE tasks (
+                run_id BIGINT NOT NULL,
+                task_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                step_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL,
+                finished_at DOUBLE PRECISION,
+                foreach_stack TEXT NOT NULL,
+                foreach_index INTEGER,
+                exception TEXT,
+                origin_pathspec TEXT,
+                next_steps TEXT NOT NULL,
+                split_count INTEGER,
+                PRIMARY KEY (run_id, task_id, attempt)
+            ){clustered}""",
+            "CREATE INDEX ix_tasks_step ON tasks (run_id, step_name)",
+            """CREATE TABLE task_parents (
+                run_id BIGINT NOT NULL,
+                task_id TEXT NOT NULL,
+                parent_task_id TEXT NOT NULL,
+                PRIMARY KEY (run_id, task_id, parent_task_id)
+            ){clustered}""",
+            "CREATE INDEX ix_task_parents_parent ON task_parents (run_id, parent_task_id, task_id)",
+            """CREATE TABLE artifacts (
+                run_id BIGINT NOT NULL,
+                task_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                blob_key TEXT NOT NULL,
+                serializer TEXT NOT NULL,
+                type_name TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                meta TEXT NOT NULL,
+                PRIMARY KEY (run_id, task_id, attempt, name)
+            ){clustered}""",
+            """CREATE TABLE task_metadata (
+                run_id BIGINT NOT NULL,
+                task_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_id, task_id, attempt, name)
+            ){clustered}""",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at DOUBLE PRECISION NOT NULL
+)"""

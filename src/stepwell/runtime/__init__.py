@@ -1,0 +1,61 @@
+"""Local execution: the scheduler, executors, the task runner, logs and progress.
+
+Rules: the scheduler is a pure state machine (no processes, no clock of its
+own); executors share one interface (launch / terminate, one context
+object) and are chosen by name from ``EXECUTORS``; a task's blobs are
+durable before its result is recorded; the run loop is single-threaded and
+sleeps only in ``select``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
+from stepwell.runtime._logs import log_path, read_log
+from stepwell.runtime._params import resolve_parameters
+from stepwell.runtime._report import Reporter, RichReporter, make_reporter
+from stepwell.runtime._launch import start_run
+from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
+from stepwell.runtime._scheduler import RetryPolicy, Scheduler
+from stepwell.runtime._spec import Frame, TaskResult, TaskSpec
+from stepwell.runtime._worker import subprocess_main
+
+
+def _fork() -> Executor:
+    from stepwell.runtime._fork import ForkExecutor
+
+    return ForkExecutor()
+
+
+def _subprocess() -> Executor:
+    from stepwell.runtime._subprocess import SubprocessExecutor
+
+    return SubprocessExecutor()
+
+
+#: Executors by name; a remote executor registers itself here.
+EXECUTORS: dict[str, Callable[[], Executor]] = {"fork": _fork, "subprocess": _subprocess}
+
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "ExecutorContext",
+    "Frame",
+    "LocalRun",
+    "Reporter",
+    "RetryPolicy",
+    "RichReporter",
+    "RunOptions",
+    "RunOutcome",
+    "Scheduler",
+    "TaskHandle",
+    "TaskResult",
+    "TaskSpec",
+    "log_path",
+    "make_reporter",
+    "read_log",
+    "resolve_parameters",
+    "start_run",
+    "subprocess_main",
+]

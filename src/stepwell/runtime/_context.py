@@ -1,0 +1,67 @@
+"""What every task of a run shares: the flow, its graph, the stores, who runs it.
+
+Built once in the scheduler process before the zygote forks, so each forked
+task inherits it for free; the subprocess worker rebuilds it from the flow
+file and the pickled :class:`RunInfo`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stepwell.flow import FlowSpec
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Plain, picklable facts about the run."""
+
+    flow_name: str
+    run_id: str
+    home: str
+    username: str
+    namespace: str | None
+    tags: frozenset[str] = frozenset()
+    origin_run_id: str | None = None
+    parameter_names: tuple[str, ...] = ()
+    max_num_splits: int = 100_000
+    flow_file: str = ""
+
+
+@dataclass
+class WorkerContext:
+    """RunInfo plus the live objects a task needs; stores open lazily per process."""
+
+    info: RunInfo
+    flow_cls: type[FlowSpec]
+    graph: Any
+    _store: Any = field(default=None, repr=False)
+    _metadata: Any = field(default=None, repr=False)
+    _pid: int = field(default=0, repr=False)
+
+    def _check_pid(self) -> None:
+        if self._pid != os.getpid():  # a fork: never reuse the parent's threads/connections
+            self._store = None
+            self._metadata = None
+            self._pid = os.getpid()
+
+    @property
+    def store(self) -> Any:
+        self._check_pid()
+        if self._store is None:
+            from stepwell.store import ContentStore, LocalStorage
+
+            self._store = ContentStore(LocalStorage(Path(self.info.home)))
+        return self._store
+
+    @property
+    def metadata(self) -> Any:
+        self._check_pid()
+        if self._metadata is None:
+            from stepwell.metadata import SqliteMetadataStore
+
+            self._metadata = SqliteMetadataStore(Path(self.info.home) / "stepwell.db")
+        return self._metadata

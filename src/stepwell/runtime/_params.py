@@ -1,0 +1,55 @@
+"""Resolve a run's parameter values before anything runs: command line > default."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from stepwell.exceptions import ParameterError
+from stepwell.flow import FlowSpec, ParameterContext
+
+
+def resolve_parameters(
+    flow_cls: type[FlowSpec], given: Mapping[str, Any], *, user: str
+) -> dict[str, Any]:
+    """Values by attribute name. ``given`` maps a parameter's name (or attribute) to a raw value.
+
+    Raises :class:`ParameterError` naming the parameter for a missing required
+    value, a value of the wrong type, or a name the flow does not declare.
+    """
+    declared = flow_cls._sw_parameters()
+    by_name = {p.name: attr for attr, p in declared.items()}
+    unknown = [k for k in given if k not in by_name and k not in declared]
+    if unknown:
+        valid = ", ".join(sorted(by_name)) or "none"
+        raise ParameterError(
+            f"{flow_cls.__name__} has no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters: {valid}."
+        )
+    values: dict[str, Any] = {}
+    for attr, param in declared.items():
+        raw = given.get(param.name, given.get(attr))
+        if raw is not None:
+            value = param.convert(raw, "the command line")
+        else:
+            context = ParameterContext(flow_cls.__name__, user, param.name)
+            value = param.resolve_default(context)
+        if value is None and param.required:
+            raise ParameterError(
+                f"Parameter '{param.name}' is required. Pass --{param.name} <{param.type_label}>.",
+                parameter=param.name,
+            )
+        values[attr] = value
+    return values
+
+
+def parameters_as_json(values: Mapping[str, Any]) -> dict[str, str]:
+    """Parameter values as JSON text for the run's metadata (repr where not JSON-able)."""
+    out = {}
+    for name, value in values.items():
+        try:
+            out[name] = json.dumps(value)
+        except TypeError:
+            out[name] = json.dumps(repr(value))
+    return out

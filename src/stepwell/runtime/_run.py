@@ -1,0 +1,304 @@
+"""One local run: start the executor, drive the scheduler, record every task, report.
+
+The event loop is a single thread around one ``selectors`` selector: task
+pipes (logs and results), the executor's own channel, and nothing else. It
+sleeps only in ``select`` — until a task writes, ends, or a retry or
+heartbeat is due — so no time is lost to polling.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import selectors
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stepwell.flow import FlowSpec
+from stepwell.runtime._context import RunInfo, WorkerContext
+from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
+from stepwell.runtime._logs import STREAMS, TaskLog
+from stepwell.runtime._params import parameters_as_json
+from stepwell.runtime._report import Reporter
+from stepwell.runtime._scheduler import RetryPolicy, Scheduler
+from stepwell.runtime._spec import TaskResult, TaskSpec
+
+HEARTBEAT_SECONDS = 5.0
+
+
+@dataclass
+class RunOptions:
+    """How to run: everything the ``run`` command line can set."""
+
+    parameters: dict[str, Any] = field(default_factory=dict)  # attribute -> resolved value
+    tags: tuple[str, ...] = ()
+    max_workers: int = 1
+    max_num_splits: int = 100_000
+    namespace: str | None = None
+    run_id_file: str | None = None
+    flow_file: str = ""
+    origin_run_id: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    ok: bool
+    failures: list[tuple[TaskSpec, TaskResult]]
+    seconds: float
+
+
+class LocalRun:
+    """Runs a flow on this machine with one executor."""
+
+    def __init__(
+        self,
+        flow_cls: type[FlowSpec],
+        graph: Any,
+        *,
+        home: Path,
+        username: str,
+        options: RunOptions,
+        executor: Executor,
+        reporter: Reporter,
+        metadata_factory: Callable[[], Any],
+    ) -> None:
+        self.flow_cls = flow_cls
+        self.graph = graph
+        self.home = home
+        self.username = username
+        self.options = options
+        self.executor = executor
+        self.reporter = reporter
+        self._metadata_factory = metadata_factory
+        self._selector = selectors.DefaultSelector()
+        self._running: dict[tuple[str, int], TaskHandle] = {}
+        self._logs: dict[tuple[str, int], list[TaskLog]] = {}
+        self._finished: list[TaskHandle] = []
+
+    # -- the loop's plumbing ---------------------------------------------------------
+    def _add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        self._selector.register(fd, selectors.EVENT_READ, callback)
+
+    def _remove_reader(self, fd: int) -> None:
+        self._selector.unregister(fd)
+
+    def _on_exit(self, handle: TaskHandle, code: int) -> None:
+        handle.exit_status = code
+        self._maybe_finished(handle)
+
+    def _maybe_finished(self, handle: TaskHandle) -> None:
+        if handle.finished and self._running.pop(handle.spec.key, None) is not None:
+            self._finished.append(handle)
+
+    def _on_pipe(self, handle: TaskHandle, fd: int, log: TaskLog | None) -> None:
+        data = os.read(fd, 1 << 16)
+        if data:
+            if log is None:
+                handle.result_bytes += data
+            else:
+                log.feed(data)
+            return
+        self._remove_reader(fd)
+        os.close(fd)
+        handle.open_fds.discard(fd)
+        if log is not None:
+            log.close()
+        self._maybe_finished(handle)
+
+    # -- the run ---------------------------------------------------------------------
+    def run(self) -> RunOutcome:
+        started = time.monotonic()
+        info = RunInfo(
+            flow_name=self.flow_cls.__name__, run_id="", home=str(self.home),
+            username=self.username, namespace=self.options.namespace,
+            tags=frozenset(self.options.tags), origin_run_id=self.options.origin_run_id,
+            parameter_names=tuple(p.name for p in self.flow_cls._sw_parameters().values()),
+            max_num_splits=self.options.max_num_splits, flow_file=self.options.flow_file,
+        )  # fmt: skip
+        worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
+        ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
+        self.executor.start(ctx)  # forks the zygote: before any thread or connection exists
+        self.metadata = self._metadata_factory()
+        run_id = self._new_run(info)
+        ctx.info = worker.info = info = _replace_run_id(info, run_id)
+        self.reporter.run_started(info.flow_name, run_id, self.username)
+        scheduler = self._scheduler(run_id)
+        scheduler.start(self._save_parameters(worker))
+        try:
+            ok = self._loop(scheduler)
+        except KeyboardInterrupt:
+            self._interrupt()
+            self.metadata.finish_run(info.flow_name, run_id, "failed", error="interrupted")
+            self.executor.close()
+            raise
+        self.executor.close()
+        error = None if ok else _summary(scheduler.failed_tasks)
+        self.metadata.finish_run(info.flow_name, run_id, "succeeded" if ok else "failed", error=error)
+        outcome = RunOutcome(run_id, ok, scheduler.failed_tasks, time.monotonic() - started)
+        self.reporter.run_finished(outcome)
+        return outcome
+
+    def _new_run(self, info: RunInfo) -> str:
+        system_tags = [f"user:{self.username}"]
+        run_id = self.metadata.new_run(
+            info.flow_name,
+            user=self.username,
+            tags=list(self.options.tags),
+            system_tags=system_tags,
+            parameters=parameters_as_json(self.options.parameters),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            origin_run_id=self.options.origin_run_id,
+        )
+        if self.options.run_id_file:
+            Path(self.options.run_id_file).write_text(run_id)
+        return str(run_id)
+
+    def _save_parameters(self, worker: WorkerContext) -> dict[str, Any]:
+        from stepwell.store import save_artifacts
+
+        return save_artifacts(worker.store, self.options.parameters)
+
+    def _scheduler(self, run_id: str) -> Scheduler:
+        retries = {}
+        for node in self.graph:
+            for decorator in node.decorators:
+                if getattr(decorator, "NAME", None) == "retry":
+                    delay = 60.0 * decorator.minutes_between_retries
+                    retries[node.name] = RetryPolicy(decorator.times, delay)
+        return Scheduler(
+            self.graph,
+            self.flow_cls.__name__,
+            run_id,
+            start_step=self.graph.start,
+            end_step=self.graph.end,
+            retries=retries,
+        )
+
+    def _loop(self, scheduler: Scheduler) -> bool:
+        next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
+        while True:
+            if not scheduler.failed:
+                self._launch_ready(scheduler)
+            if not self._running and (scheduler.failed or not scheduler.has_pending()):
+                return scheduler.end_reached and not scheduler.failed
+            timeout = next_heartbeat - time.monotonic()
+            wakeup = scheduler.next_wakeup()
+            if wakeup is not None:
+                timeout = min(timeout, wakeup - time.monotonic())
+            timeout = min(timeout, self.reporter.refresh_interval)
+            for key, _ in self._selector.select(max(timeout, 0.0)):
+                key.data()
+            if self._finished:
+                self._complete(scheduler)
+            now = time.monotonic()
+            if now >= next_heartbeat:
+                self.metadata.heartbeat(self.flow_cls.__name__, scheduler.run_id)
+                next_heartbeat = now + HEARTBEAT_SECONDS
+            self.reporter.tick(scheduler.counts, len(self._running))
+
+    def _launch_ready(self, scheduler: Scheduler) -> None:
+        launches = []
+        while len(self._running) < self.options.max_workers:
+            spec = scheduler.next_task()
+            if spec is None:
+                break
+            launches.append(self._launch(spec))
+        if launches:
+            self.metadata.register_tasks(launches)
+
+    def _launch(self, spec: TaskSpec) -> Any:
+        from stepwell.metadata import TaskLaunch
+
+        handle = self.executor.launch(spec)
+        handle.launched_at = time.time()
+        self._running[spec.key] = handle
+        logs = [TaskLog(self.home, spec, stream, self.reporter.log_line) for stream in STREAMS]
+        self._logs[spec.key] = logs
+        for fd, log in zip((handle.stdout_fd, handle.stderr_fd, handle.result_fd), (*logs, None)):
+            os.set_blocking(fd, False)
+            self._add_reader(fd, lambda h=handle, f=fd, lg=log: self._on_pipe(h, f, lg))
+        self.reporter.task_launched(spec)
+        frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
+        foreach = [f for f in spec.frames if f.kind != "split"]
+        return TaskLaunch(
+            flow_name=spec.flow_name, run_id=spec.run_id, step_name=spec.step_name,
+            task_id=spec.task_id, attempt=spec.attempt, parent_task_ids=spec.input_task_ids,
+            foreach_stack=json.dumps(frames), index=foreach[-1].index if foreach else None,
+            started_at=handle.launched_at,
+        )  # fmt: skip
+
+    def _complete(self, scheduler: Scheduler) -> None:
+        finished, self._finished = self._finished, []
+        results = [(h.spec, self._result(h)) for h in finished]
+        self.metadata.record_tasks([_outcome(spec, result) for spec, result in results])
+        for spec, result in results:
+            del self._logs[spec.key]
+            if result.ok:
+                scheduler.task_succeeded(spec, result)
+                self.reporter.task_succeeded(spec, result)
+            else:
+                retrying = scheduler.task_failed(spec, result)
+                self.reporter.task_failed(spec, result, retrying)
+
+    def _result(self, handle: TaskHandle) -> TaskResult:
+        if handle.result_bytes:
+            try:
+                result: TaskResult = pickle.loads(handle.result_bytes)
+                return result
+            except Exception:
+                pass
+        assert handle.exit_status is not None
+        return TaskResult.crashed(
+            handle.spec, handle.exit_status, started=handle.launched_at, at=time.time()
+        )
+
+    def _interrupt(self) -> None:
+        for handle in list(self._running.values()):
+            self.executor.terminate(handle, signal.SIGKILL)
+
+
+def _replace_run_id(info: RunInfo, run_id: str) -> RunInfo:
+    from dataclasses import replace
+
+    return replace(info, run_id=run_id)
+
+
+def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
+    from stepwell.metadata import ArtifactRecord, TaskOutcome
+
+    artifacts = [
+        ArtifactRecord(
+            name=name, key=ref.key, serializer=ref.serializer, type_name=ref.type_name,
+            size=ref.size, meta=json.dumps(ref.meta),
+        )  # fmt: skip
+        for name, ref in result.artifacts.items()
+    ]
+    frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
+    foreach = [f for f in spec.frames if f.kind != "split"]
+    exception = None
+    if not result.ok:
+        exception = result.traceback or f"{result.exception_type}: {result.exception}"
+    return TaskOutcome(
+        flow_name=spec.flow_name, run_id=spec.run_id, step_name=spec.step_name,
+        task_id=spec.task_id, attempt=spec.attempt,
+        status="succeeded" if result.ok else "failed",
+        finished_at=result.finished_at or None, started_at=result.started_at or None,
+        exception=exception, artifacts=artifacts, parent_task_ids=spec.input_task_ids,
+        foreach_stack=json.dumps(frames), index=foreach[-1].index if foreach else None,
+        next_steps=result.next_steps, split_count=result.num_splits,
+    )  # fmt: skip
+
+
+def _summary(failures: list[tuple[TaskSpec, TaskResult]]) -> str:
+    if not failures:
+        return "the run did not reach its end step"
+    spec, result = failures[0]
+    return f"{spec.pathspec} failed: {result.exception_type}: {result.exception}"

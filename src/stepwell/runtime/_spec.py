@@ -1,0 +1,90 @@
+"""What the scheduler hands an executor (``TaskSpec``) and what a task returns (``TaskResult``)."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FrameKind = Literal["split", "foreach", "parallel"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One enclosing split of a task: which task split, how wide, and this branch's index."""
+
+    split_task: str  # task id of the splitting task
+    kind: FrameKind
+    index: int
+    width: int
+    items_key: str | None = None  # foreach: blob holding the materialized items
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything a worker needs to run one attempt of one task."""
+
+    flow_name: str
+    run_id: str
+    step_name: str
+    task_id: str
+    attempt: int = 0
+    input_task_ids: tuple[str, ...] = ()  # parent task ids (one, or a join's inputs in order)
+    input_steps: tuple[str, ...] = ()  # the step of each input task, same order
+    frames: tuple[Frame, ...] = ()
+    # Artifact refs inherited from the (single) parent, and the run's parameters.
+    parent_refs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    param_refs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.task_id, self.attempt)
+
+
+@dataclass
+class TaskResult:
+    """What a finished task attempt reports back."""
+
+    task_id: str
+    attempt: int
+    ok: bool
+    artifacts: dict[str, Any] = field(default_factory=dict)  # name -> ArtifactRef
+    next_steps: tuple[str, ...] = ()
+    foreach: str | None = None
+    condition: str | None = None
+    num_parallel: int | None = None
+    num_splits: int | None = None
+    items_key: str | None = None
+    exception_type: str | None = None
+    exception: str | None = None  # one-line message
+    traceback: str | None = None  # the user's traceback, stepwell frames trimmed
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    reads: tuple[tuple[str, str], ...] = ()  # (task_id, artifact name) read from parents
+
+    @classmethod
+    def crashed(cls, spec: TaskSpec, exit_code: int, *, started: float, at: float) -> TaskResult:
+        """The result of a task whose process ended without reporting one."""
+        if exit_code < 0:
+            try:
+                name = signal.Signals(-exit_code).name
+            except ValueError:
+                name = f"signal {-exit_code}"
+            reason = f"The task process was killed by {name}"
+            if exit_code == -signal.SIGKILL:
+                reason += " (out of memory, or killed from outside)"
+        else:
+            reason = f"The task process exited with code {exit_code} before reporting a result"
+        return cls(
+            task_id=spec.task_id,
+            attempt=spec.attempt,
+            ok=False,
+            exception_type="TaskCrashed",
+            exception=reason + ".",
+            started_at=started,
+            finished_at=at,
+        )

@@ -1,0 +1,92 @@
+"""The ``subprocess`` executor: a fresh interpreter per task.
+
+For steps that need their own interpreter (per-step environments) and for
+platforms without ``fork``. The child runs ``python <flow file> _task``: the
+flow file is ``__main__`` there too, so pickled classes resolve the same way
+as in forked tasks. Exit is observed through a pidfd where the OS has one.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+
+
+from stepwell.exceptions import ExecutorError
+from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle, new_pipes
+from stepwell.runtime._spec import TaskSpec
+from stepwell.runtime._worker import RESULT_FD_ENV
+
+
+class SubprocessExecutor(Executor):
+    """One new Python process per task attempt."""
+
+    name = "subprocess"
+
+    def __init__(self, python: str | None = None) -> None:
+        self._python = python or sys.executable
+        self._ctx: ExecutorContext | None = None
+        self._procs: dict[int, tuple[subprocess.Popen[bytes], TaskHandle]] = {}
+
+    def start(self, ctx: ExecutorContext) -> None:
+        if not ctx.info.flow_file:
+            raise ExecutorError("The subprocess executor needs the flow's file path.")
+        if not hasattr(os, "pidfd_open"):
+            raise ExecutorError("The subprocess executor needs Linux pidfd support (kernel 5.3+).")
+        self._ctx = ctx
+
+    def launch(self, spec: TaskSpec) -> TaskHandle:
+        assert self._ctx is not None
+        ctx = self._ctx
+        (out_r, out_w), (err_r, err_w), (res_r, res_w) = new_pipes()
+        env = {**os.environ, RESULT_FD_ENV: str(res_w)}
+        try:
+            proc = subprocess.Popen(
+                [self._python, ctx.info.flow_file, "_task"],
+                stdin=subprocess.PIPE,
+                stdout=out_w,
+                stderr=err_w,
+                pass_fds=(res_w,),
+                env=env,
+                start_new_session=True,  # its own process group, like forked tasks
+            )
+        finally:
+            for fd in (out_w, err_w, res_w):
+                os.close(fd)
+        handle = TaskHandle(spec, out_r, err_r, res_r, pid=proc.pid, open_fds={out_r, err_r, res_r})
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(pickle.dumps((spec, ctx.info), protocol=5))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once; its exit is reported through the pidfd
+        pidfd = os.pidfd_open(proc.pid)
+        self._procs[pidfd] = (proc, handle)
+        ctx.add_reader(pidfd, lambda fd=pidfd: self._on_exit(fd))  # type: ignore[misc]
+        return handle
+
+    def _on_exit(self, pidfd: int) -> None:
+        assert self._ctx is not None
+        proc, handle = self._procs.pop(pidfd)
+        self._ctx.remove_reader(pidfd)
+        os.close(pidfd)
+        self._ctx.on_exit(handle, proc.wait())
+
+    def terminate(self, handle: TaskHandle, sig: int = signal.SIGTERM) -> None:
+        if handle.pid is not None:
+            try:
+                os.killpg(handle.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def close(self) -> None:
+        for pidfd, (proc, _handle) in list(self._procs.items()):
+            proc.kill()
+            proc.wait()
+            os.close(pidfd)
+        self._procs.clear()
+
+

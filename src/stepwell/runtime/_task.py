@@ -1,0 +1,254 @@
+"""Run one task attempt inside a worker process and report a :class:`TaskResult`.
+
+The step runs inside an error boundary: whatever it raises becomes a failed
+result carrying the user's traceback with stepwell's own frames trimmed.
+Artifacts are durable in the store before the result is returned, so the
+scheduler never records a task whose blobs could be missing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from stepwell.exceptions import ForeachError, StepwellError, TransitionError
+from stepwell.flow import CurrentInfo, FlowSpec, Transition, use_current
+from stepwell.runtime._context import WorkerContext
+from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
+from stepwell.runtime._spec import TaskResult, TaskSpec
+from stepwell.runtime._state import StepState
+
+_STEPWELL_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
+    """Run ``spec`` in this process; never raises for an error of the user's step."""
+    started = time.time()
+    node = ctx.graph[spec.step_name]
+    store = ctx.store
+    state = StepState(
+        spec,
+        is_join=node.is_join,
+        load=lambda ref, context: _load_artifact(store, ref, context),
+        load_blob=lambda key: store.load_blob(key, context=f"foreach items of {spec.pathspec}"),
+        input_refs=lambda step, task_id: _input_refs(ctx, step, task_id),
+    )
+    flow = ctx.flow_cls(use_cli=False)
+    flow.__dict__["_sw_state"] = state
+    try:
+        with use_current(_current_info(spec, ctx)), _step_environment(node):
+            function = getattr(flow, spec.step_name)
+            function(state.inputs()) if node.is_join else function()
+        _check_transition(node, state.transition, spec)
+        result = _success(spec, ctx, flow, state, started)
+    except BaseException as exc:  # the error boundary: anything the step does
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        result = _failure(spec, exc, started)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return result
+
+
+def _success(
+    spec: TaskSpec, ctx: WorkerContext, flow: FlowSpec, state: StepState, started: float
+) -> TaskResult:
+    from stepwell.store import save_artifacts
+
+    transition = state.transition
+    num_splits = items_key = None
+    if transition is not None and transition.foreach is not None:
+        items_key, num_splits = _materialize_foreach(spec, ctx, flow, transition.foreach)
+    elif transition is not None and transition.num_parallel is not None:
+        num_splits = _check_parallel(spec, transition.num_parallel)
+    artifacts = dict(state.inherited)
+    artifacts.update(save_artifacts(ctx.store, state.changed_artifacts(flow)))
+    return TaskResult(
+        task_id=spec.task_id,
+        attempt=spec.attempt,
+        ok=True,
+        artifacts=artifacts,
+        next_steps=transition.steps if transition else (),
+        foreach=transition.foreach if transition else None,
+        condition=transition.condition if transition else None,
+        num_parallel=transition.num_parallel if transition else None,
+        num_splits=num_splits,
+        items_key=items_key,
+        started_at=started,
+        finished_at=time.time(),
+    )
+
+
+def _materialize_foreach(
+    spec: TaskSpec, ctx: WorkerContext, flow: FlowSpec, var: str
+) -> tuple[str, int]:
+    try:
+        values = getattr(flow, var)
+    except AttributeError:
+        raise ForeachError(
+            f"Step '{spec.step_name}' does a foreach over self.{var}, which is not set."
+        ) from None
+    try:
+        items = materialize(values)
+    except TypeError as exc:
+        raise ForeachError(
+            f"Step '{spec.step_name}' does a foreach over self.{var} "
+            f"({type(values).__name__}), which cannot be iterated: {exc}."
+        ) from None
+    if is_one_shot(values):  # a generator or dict view is kept as the list it gave
+        flow.__dict__[var] = items
+    blob, count = encode_items(items)
+    if count == 0:
+        raise ForeachError(
+            f"Step '{spec.step_name}' does a foreach over self.{var}, which is empty; "
+            "a foreach needs at least one item."
+        )
+    limit = ctx.info.max_num_splits
+    if count > limit:
+        raise ForeachError(
+            f"Step '{spec.step_name}' does a foreach over {count} items of self.{var}, "
+            f"more than --max-num-splits {limit}. Raise it with --max-num-splits {count}."
+        )
+    (ref,) = ctx.store.save_blobs([blob])
+    return ref.key, count
+
+
+def _check_parallel(spec: TaskSpec, num_parallel: Any) -> int:
+    if not isinstance(num_parallel, int) or isinstance(num_parallel, bool) or num_parallel < 1:
+        raise ForeachError(
+            f"Step '{spec.step_name}': num_parallel must be a positive int, got {num_parallel!r}."
+        )
+    return num_parallel
+
+
+def _failure(spec: TaskSpec, exc: BaseException, started: float) -> TaskResult:
+    return TaskResult(
+        task_id=spec.task_id,
+        attempt=spec.attempt,
+        ok=False,
+        exception_type=type(exc).__name__,
+        exception=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        traceback=format_user_traceback(exc),
+        started_at=started,
+        finished_at=time.time(),
+    )
+
+
+def format_user_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without stepwell's own frames."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith(_STEPWELL_DIR)
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    if isinstance(exc, StepwellError):
+        lines.append(f"{type(exc).__name__}: {exc}\n")
+    else:
+        lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(lines)
+
+
+def _check_transition(node: Any, transition: Transition | None, spec: TaskSpec) -> None:
+    """The step's run-time self.next() must be the one the static graph has."""
+    step = spec.step_name
+    if node.is_end:
+        if transition is not None:
+            raise TransitionError(f"The end step '{step}' called self.next{transition.steps}.")
+        return
+    if transition is None:
+        raise TransitionError(
+            f"Step '{step}' finished without calling self.next(); the graph expects "
+            f"self.next() to {', '.join(node.out_steps)}."
+        )
+    expected = tuple(node.out_steps)
+    if node.switch_cases:
+        ok = len(transition.steps) == 1 and transition.steps[0] in node.switch_cases.values()
+    else:
+        ok = transition.steps == expected and transition.foreach == node.foreach_var
+    if not ok:
+        raise TransitionError(
+            f"Step '{step}' called self.next() to {', '.join(transition.steps)}"
+            f"{f' (foreach={transition.foreach!r})' if transition.foreach else ''}, but the "
+            f"flow's graph says {', '.join(expected)}"
+            f"{f' (foreach={node.foreach_var!r})' if node.foreach_var else ''}."
+        )
+
+
+def _load_artifact(store: Any, ref: Any, context: str) -> Any:
+    from stepwell.store import load_artifact
+
+    return load_artifact(store, ref, context=context)
+
+
+def _input_refs(ctx: WorkerContext, step: str, task_id: str) -> dict[str, Any]:
+    from stepwell.store import ArtifactRef
+
+    records = ctx.metadata.list_artifacts(ctx.info.flow_name, ctx.info.run_id, step, task_id)
+    return {
+        name: ArtifactRef(
+            key=r.key, serializer=r.serializer, type_name=r.type_name, size=r.size, meta=r.meta
+        )
+        for name, r in records.items()
+    }
+
+
+def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
+    info = ctx.info
+    current = CurrentInfo(
+        flow_name=spec.flow_name,
+        run_id=spec.run_id,
+        step_name=spec.step_name,
+        task_id=spec.task_id,
+        retry_count=spec.attempt,
+        origin_run_id=info.origin_run_id,
+        namespace=info.namespace,
+        username=info.username,
+        tags=info.tags,
+        parameter_names=info.parameter_names,
+    )
+    parallel = [f for f in spec.frames if f.kind == "parallel"]
+    if parallel:
+        frame = parallel[-1]
+        current = current.with_extras(
+            parallel=_ParallelInfo(frame.width, frame.index, "127.0.0.1")
+        )
+    return current
+
+
+class _ParallelInfo:
+    """``current.parallel`` inside a @parallel step."""
+
+    def __init__(self, num_nodes: int, node_index: int, main_ip: str) -> None:
+        self.num_nodes = num_nodes
+        self.node_index = node_index
+        self.main_ip = main_ip
+
+    def __repr__(self) -> str:
+        return f"<parallel node {self.node_index} of {self.num_nodes}>"
+
+
+@contextmanager
+def _step_environment(node: Any) -> Iterator[None]:
+    """Apply @environment variables for the duration of the step."""
+    variables: dict[str, str] = {}
+    for decorator in node.decorators:
+        if getattr(decorator, "NAME", None) == "environment":
+            variables.update(decorator.vars)
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

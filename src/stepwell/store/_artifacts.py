@@ -1,0 +1,135 @@
+"""A task's artifacts: saving a set of named values at once, and loading them lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from stepwell.exceptions import SerializationError
+from stepwell.store._cas import ContentStore
+from stepwell.store._serializers import deserialize, serialize
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """Where an artifact's value is stored and how to read it back.
+
+    ``key`` is the blob key in the :class:`ContentStore`; ``size`` the
+    serialized (uncompressed) size in bytes; ``meta`` the serializer's JSON-able
+    encoding details.
+    """
+
+    key: str
+    serializer: str
+    type_name: str
+    size: int
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict, for the metadata store."""
+        data = asdict(self)
+        data["meta"] = dict(self.meta)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ArtifactRef:
+        return cls(
+            key=data["key"],
+            serializer=data["serializer"],
+            type_name=data["type_name"],
+            size=int(data["size"]),
+            meta=dict(data.get("meta") or {}),
+        )
+
+
+def save_artifacts(store: ContentStore, artifacts: Mapping[str, object]) -> dict[str, ArtifactRef]:
+    """Serialize every value, then store all blobs in one parallel save.
+
+    Values with equal content share one blob. Raises SerializationError naming
+    the artifact when a value cannot be serialized; nothing is written then.
+
+    Example:
+        >>> refs = save_artifacts(store, {"alpha": 0.5, "weights": np.zeros(10)})  # doctest: +SKIP
+        >>> refs["weights"].serializer  # doctest: +SKIP
+        'numpy'
+    """
+    names = list(artifacts)
+    serialized = []
+    for name in names:
+        try:
+            serialized.append(serialize(artifacts[name]))
+        except SerializationError as err:
+            fields = {**err.fields, "artifact": name}
+            raise SerializationError(f"Artifact {name!r}: {err.message}", **fields) from err
+    blobs = store.save_blobs([s.buffers for s in serialized])
+    return {
+        name: ArtifactRef(blob.key, s.serializer, s.type_name, blob.size, s.meta)
+        for name, s, blob in zip(names, serialized, blobs, strict=True)
+    }
+
+
+def load_artifact(
+    store: ContentStore, ref: ArtifactRef, *, context: str = "", verify: bool = True
+) -> object:
+    """Read and deserialize one artifact.
+
+    ``context`` names it in errors, e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``.
+    A NumPy array (and arrays inside pickled values) comes back as a read-only
+    view of the stored blob.
+    """
+    buffer = store.load_blob(ref.key, verify=verify, context=context)
+    try:
+        return deserialize(ref.serializer, buffer, ref.meta)
+    except SerializationError as err:
+        where = f"{context}: " if context else ""
+        fields = {**err.fields, "key": ref.key, "type_name": ref.type_name}
+        raise SerializationError(
+            f"{where}cannot load the stored {ref.type_name!r} value. {err.message}", **fields
+        ) from err
+
+
+class ArtifactSet(Mapping[str, Any]):
+    """A read-only mapping of artifact name to value; each value is read on first access.
+
+    ``refs`` come from :func:`save_artifacts` (or the metadata store).
+    ``context`` prefixes error messages, e.g. ``"task TrainFlow/12/train/3"``.
+    """
+
+    def __init__(
+        self,
+        store: ContentStore,
+        refs: Mapping[str, ArtifactRef],
+        *,
+        context: str = "",
+        verify: bool = True,
+    ) -> None:
+        self._store = store
+        self._refs = dict(refs)
+        self._context = context
+        self._verify = verify
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            ref = self._refs[name]  # KeyError for an unknown name, as a Mapping should
+            where = f"artifact {name!r} of {self._context}" if self._context else repr(name)
+            self._loaded[name] = load_artifact(self._store, ref, context=where, verify=self._verify)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._refs
+
+    def ref(self, name: str) -> ArtifactRef:
+        """The stored reference of ``name``, without loading its value."""
+        return self._refs[name]
+
+    def is_loaded(self, name: str) -> bool:
+        """Whether ``name``'s value has been read already."""
+        return name in self._loaded

@@ -1,0 +1,199 @@
+"""ContentStore: blobs addressed by the BLAKE3 hash of their uncompressed bytes."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from stepwell.exceptions import BlobNotFoundError, StorageError
+from stepwell.store import _blobformat as fmt
+from stepwell.store._storage import BlobData, Storage, as_buffers
+
+#: One blob's payload: a buffer, or buffers whose concatenation is the payload.
+Payload = BlobData
+#: What :meth:`ContentStore.load_blob` returns.
+BlobBuffer: TypeAlias = bytes | memoryview
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """A saved blob: its key (hex BLAKE3 digest of the payload) and payload size in bytes.
+
+    ``written`` is False when the blob was already stored and this save skipped it.
+    """
+
+    key: str
+    size: int
+    written: bool = True
+
+
+class ContentStore:
+    """Content-addressed blobs on a :class:`Storage`, stored once however often saved.
+
+    A blob's key is the hex BLAKE3 digest of its uncompressed payload; the
+    blob lives under ``objects/<first 2 hex>/<other 62 hex>``. Payloads are
+    zstd-compressed (at ``compression_level``; None turns compression off)
+    only when a sample shows it pays. Saving several blobs
+    hashes, compresses and writes them in parallel on a thread pool owned by
+    the store (created on first use, re-created after a fork); call
+    :meth:`close` (or use ``with``) to stop it.
+
+    Example:
+        >>> store = ContentStore(LocalStorage(tmp_path))  # doctest: +SKIP
+        >>> [ref] = store.save_blobs([b"hello"])  # doctest: +SKIP
+        >>> bytes(store.load_blob(ref.key))  # doctest: +SKIP
+        b'hello'
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        max_threads: int | None = None,
+        compression_level: int | None = 1,
+        mmap_threshold: int = 64 << 10,
+    ) -> None:
+        self.storage = storage
+        self.max_threads = max_threads or min(16, (os.cpu_count() or 1) + 4)
+        self.compression_level = compression_level
+        self.mmap_threshold = mmap_threshold
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ContentStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the thread pool (a later save starts a new one)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pool_pid == os.getpid():
+            pool.shutdown(wait=True)
+
+    @staticmethod
+    def object_key(key: str) -> str:
+        """The storage key of the blob whose digest is ``key``."""
+        if not isinstance(key, str) or not _DIGEST.fullmatch(key):
+            raise StorageError(
+                f"Invalid blob key {key!r}: expected 64 lowercase hex characters "
+                "(a BLAKE3 digest).",
+                key=key,
+            )
+        return f"objects/{key[:2]}/{key[2:]}"
+
+    def exists(self, key: str) -> bool:
+        """Whether the blob ``key`` is stored."""
+        return self.storage.exists(self.object_key(key))
+
+    def save_blobs(self, payloads: Sequence[Payload]) -> list[BlobRef]:
+        """Hash and store each payload (in parallel), returning refs in the same order.
+
+        A payload already stored is not written again. When this returns, every
+        blob is in the storage (durable if the storage was built with fsync).
+        """
+        if len(payloads) <= 1:
+            return [self._save_one(payload) for payload in payloads]
+        return list(self._executor().map(self._save_one, payloads))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():  # threads die in a fork
+                self._pool = ThreadPoolExecutor(self.max_threads, "stepwell-store")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def _save_one(self, payload: Payload) -> BlobRef:
+        buffers = as_buffers(payload)
+        size = sum(len(buffer) for buffer in buffers)
+        key = fmt.hash_buffers(buffers, size)
+        object_key = self.object_key(key)
+        if self.storage.exists(object_key):
+            return BlobRef(key, size, written=False)
+        level = self.compression_level
+        if level is not None and fmt.should_compress(buffers, size):
+            body: list[bytes | memoryview] = [
+                fmt.pack_header(fmt.CODEC_ZSTD, size),
+                fmt.compress(buffers, size, level),
+            ]
+        else:
+            body = [fmt.pack_header(fmt.CODEC_NONE, size), *buffers]
+        self.storage.save_bytes(object_key, body, overwrite=False)
+        return BlobRef(key, size)
+
+    def load_blob(self, key: str, *, verify: bool = True, context: str = "") -> BlobBuffer:
+        """Return the payload of blob ``key``.
+
+        A large uncompressed blob on local storage comes back as a read-only
+        ``memoryview`` over a memory map of the file (no copy; the map lives as
+        long as the view or anything built on it); anything else as ``bytes``.
+        With ``verify`` the payload is re-hashed and a mismatch raises
+        :class:`~stepwell.exceptions.CorruptBlobError` naming the key and
+        ``context`` (e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``).
+        """
+        object_key = self.object_key(key)
+        mapped = self._mapped(object_key, key, context)
+        data: BlobBuffer = self._read(object_key, key, context) if mapped is None else mapped
+        if verify:
+            actual = fmt.hash_buffers([memoryview(data)], len(data))
+            if actual != key:
+                raise fmt.corrupt(key, context, f"its content hashes to {actual}")
+        return data
+
+    def _read(self, object_key: str, key: str, context: str) -> bytes:
+        try:
+            blob = self.storage.load_bytes(object_key)
+        except BlobNotFoundError:
+            raise self._not_found(key, context) from None
+        codec, raw_size = fmt.unpack_header(blob, key, context)
+        body = memoryview(blob)[fmt.HEADER_SIZE :]
+        if codec == fmt.CODEC_ZSTD:
+            return fmt.decompress(body, raw_size, key, context)
+        if len(body) != raw_size:
+            raise fmt.corrupt(key, context, f"it holds {len(body)} bytes, expected {raw_size}")
+        return blob[fmt.HEADER_SIZE :]
+
+    def _mapped(self, object_key: str, key: str, context: str) -> memoryview | None:
+        """The payload as a view of a memory map, or None where that does not apply."""
+        path = self.storage.local_path(object_key)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as f:
+                file_size = os.fstat(f.fileno()).st_size
+                if file_size < fmt.HEADER_SIZE + self.mmap_threshold:
+                    return None
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise self._not_found(key, context) from None
+        except OSError as err:
+            raise StorageError(f"Could not read blob {key!r} at {path}: {err}", key=key) from err
+        codec, raw_size = fmt.unpack_header(mapped[: fmt.HEADER_SIZE], key, context)
+        if codec != fmt.CODEC_NONE:
+            mapped.close()
+            return None
+        if file_size - fmt.HEADER_SIZE != raw_size:
+            mapped.close()
+            raise fmt.corrupt(key, context, f"it holds {file_size} bytes, expected {raw_size}")
+        return memoryview(mapped)[fmt.HEADER_SIZE :]
+
+    def _not_found(self, key: str, context: str) -> BlobNotFoundError:
+        where = f" ({context})" if context else ""
+        return BlobNotFoundError(
+            f"Blob {key!r}{where} is not in {self.storage!r}.\n"
+            "It may have been garbage-collected or never written; re-run the task that "
+            "produced it.",
+            key=key,
+            context=context,
+        )
