@@ -11,12 +11,14 @@ Rules the scripts keep:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -155,23 +157,32 @@ def time_process(
 ) -> RunResult:
     """Run ``argv`` and time it: ``time.perf_counter`` from start to reap.
 
-    Output goes to a temporary file (its tail is kept for failures). The
-    process is reaped with ``os.wait4``, which gives its ``ru_maxrss``: the
-    peak RSS of the process or of any descendant it waited for, whichever is
-    larger. ``sample_rss`` also samples ``VmHWM`` of the top process alone
+    The process leads a new process group, killed when it exits, times out
+    or the harness is interrupted. Output goes to a temporary file (its tail
+    is kept for failures). The process is reaped with ``os.wait4``, which
+    gives its ``ru_maxrss``: the peak RSS of the process or of any descendant
+    it waited for, whichever is larger. ``sample_rss`` also samples ``VmHWM`` of the top process alone
     (the scheduler) from ``/proc`` every 50 ms.
     """
     with tempfile.TemporaryFile() as log:
         sampler = _HwmSampler() if sample_rss else None
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         if sampler:
             sampler.start(proc.pid)
-        deadline = threading.Timer(timeout, proc.kill)
+        deadline = threading.Timer(timeout, _kill_group, (proc.pid,))
         deadline.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C: take the flow's workers down with it
+            _kill_group(proc.pid)
+            raise
+        finally:
+            deadline.cancel()
         seconds = time.perf_counter() - start
-        deadline.cancel()
+        _kill_group(proc.pid)  # workers the run left behind, if any
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         own_hwm = sampler.stop() if sampler else None
         log.seek(0)
@@ -184,6 +195,12 @@ def time_process(
         own_hwm_mib=own_hwm,
         log_tail=tail,
     )
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the process group a flow run leads (it was started in a new session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 class _HwmSampler:

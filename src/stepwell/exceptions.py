@@ -145,3 +145,29 @@ class TaskFailedError(RuntimeFlowError):
 
 class ExecutorError(StepwellError, RuntimeError):
     headline = "Executor error"
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    if isinstance(value, StepwellError):
+        import sys
+
+        print(value.render(), file=sys.stderr)
+    else:
+        _previous_hook(kind, value, tb)
+
+
+_previous_hook: Any = None
+
+
+def render_if_uncaught() -> None:
+    """Print a StepwellError that ends the program as headline + location, not a traceback.
+
+    Called where a flow file can fail while Python executes it (a bad decorator
+    or parameter in the class body), before stepwell's CLI can catch anything.
+    """
+    import sys
+
+    global _previous_hook
+    if sys.excepthook is not _excepthook:
+        _previous_hook = sys.excepthook
+        sys.excepthook = _excepthook

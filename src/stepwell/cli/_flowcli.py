@@ -26,7 +26,9 @@ def _parameter_options(flow_cls: type[FlowSpec]) -> list[click.Option]:
         described = param.describe()
         default = described["default"]
         help_text = param.help or ""
-        extra = f"[{param.type_label}" + (f"; default: {default!r}]" if default is not None else "]")
+        extra = f"[{param.type_label}" + (
+            f"; default: {default!r}]" if default is not None else "]"
+        )
         if param.required:
             extra += " (required)"
         options.append(
@@ -45,10 +47,16 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
 
     @click.group(help=(flow_cls.__doc__ or f"The {flow_cls.__name__} flow.").strip())
     @click.option("--quiet", is_flag=True, help="Print only failures and the final line.")
-    @click.option("--no-pylint", "--pylint", "pylint", is_flag=True, hidden=True,
-                  help="Accepted for Metaflow compatibility; stepwell's linter always runs.")
+    @click.option(
+        "--no-pylint",
+        "--pylint",
+        "pylint",
+        is_flag=True,
+        hidden=True,
+        help="Accepted for Metaflow compatibility; stepwell's linter always runs.",
+    )
     @click.pass_context
-    def cli(ctx: click.Context, quiet: bool, pylint: bool) -> None:  # fmt: skip
+    def cli(ctx: click.Context, quiet: bool, pylint: bool) -> None:
         ctx.obj = {"quiet": quiet}
 
     @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
@@ -74,19 +82,44 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
             click.echo(render_dot(build_graph(flow_cls)))
 
     @click.option("--tag", "tags", multiple=True, help="Add a tag to the run (repeatable).")
-    @click.option("--max-workers", type=click.IntRange(min=1), default=None,
-                  help="Tasks run at once (default: the number of CPUs).")
-    @click.option("--max-num-splits", type=click.IntRange(min=1), default=None,
-                  help="Largest foreach allowed (default: 100,000).")
-    @click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
-                  help="Write the run id to this file as soon as it is known.")
-    @click.option("--executor", type=click.Choice(["fork", "subprocess"]), default=None,
-                  help="How tasks run locally (default: fork).")
+    @click.option(
+        "--max-workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Tasks run at once (default: the number of CPUs).",
+    )
+    @click.option(
+        "--max-num-splits",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Largest foreach allowed (default: 100,000).",
+    )
+    @click.option(
+        "--run-id-file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the run id to this file as soon as it is known.",
+    )
+    @click.option(
+        "--executor",
+        type=click.Choice(["fork", "subprocess"]),
+        default=None,
+        help="How tasks run locally (default: fork).",
+    )
     @click.option("--namespace", default=None, help="The namespace of the run.")
+    @click.option("--quiet", "quiet_run", is_flag=True, help="Print only failures and the result.")
     @click.pass_context
-    def run(ctx: click.Context, tags: tuple[str, ...], max_workers: int | None,
-            max_num_splits: int | None, run_id_file: str | None, executor: str | None,
-            namespace: str | None, **params: Any) -> None:  # fmt: skip
+    def run(
+        ctx: click.Context,
+        tags: tuple[str, ...],
+        max_workers: int | None,
+        max_num_splits: int | None,
+        run_id_file: str | None,
+        executor: str | None,
+        namespace: str | None,
+        quiet_run: bool,
+        **params: Any,
+    ) -> None:
         from stepwell.runtime import start_run
 
         with cli_errors():
@@ -101,7 +134,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
                 max_num_splits=max_num_splits,
                 namespace=namespace,
                 run_id_file=run_id_file,
-                quiet=ctx.obj["quiet"],
+                quiet=ctx.obj["quiet"] or quiet_run,
             )
         sys.exit(0 if outcome.ok else 1)
 

@@ -29,7 +29,9 @@ def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
     flows = flows_in_module(module)
     if len(flows) != 1:
         names = ", ".join(f.__name__ for f in flows) or "none"
-        raise click.UsageError(f"{path} must define exactly one FlowSpec subclass (found: {names}).")
+        raise click.UsageError(
+            f"{path} must define exactly one FlowSpec subclass (found: {names})."
+        )
     run_flow_cli(flows[0], [command, *args])
 
 

@@ -13,7 +13,7 @@ from stepwell.exceptions import ConfigError
 try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    tomllib = None  # type: ignore[assignment]
+    tomllib = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, str], str]:
     def parse(raw: Any, source: str) -> str:
         if raw not in choices:
             raise ConfigError(
-                f"Setting '{name}' must be one of {', '.join(choices)}; got {raw!r} (from {source}).",
+                f"Setting '{name}' must be one of {', '.join(choices)}; "
+                f"got {raw!r} (from {source}).",
                 setting=name,
                 value=raw,
             )

@@ -9,8 +9,8 @@ every name to its class so ``--with NAME:k=v`` can attach one by name.
 from __future__ import annotations
 
 from stepwell.decorators._flow_level import (
-    PypiBaseDecorator,
     ProjectDecorator,
+    PypiBaseDecorator,
     ScheduleDecorator,
     TriggerDecorator,
     TriggerOnFinishDecorator,
@@ -46,12 +46,22 @@ pypi_base = make_decorator(PypiBaseDecorator)
 DECORATORS: dict[str, type[Decorator]] = {
     cls.NAME: cls
     for cls in (
-        RetryDecorator, CatchDecorator, TimeoutDecorator, ResourcesDecorator,
-        EnvironmentDecorator, CardDecorator, ParallelDecorator, PypiDecorator,
-        SecretsDecorator, ProjectDecorator, ScheduleDecorator, TriggerDecorator,
-        TriggerOnFinishDecorator, PypiBaseDecorator,
+        RetryDecorator,
+        CatchDecorator,
+        TimeoutDecorator,
+        ResourcesDecorator,
+        EnvironmentDecorator,
+        CardDecorator,
+        ParallelDecorator,
+        PypiDecorator,
+        SecretsDecorator,
+        ProjectDecorator,
+        ScheduleDecorator,
+        TriggerDecorator,
+        TriggerOnFinishDecorator,
+        PypiBaseDecorator,
     )
-}  # fmt: skip
+}
 
 __all__ = [
     "DECORATORS",

@@ -44,9 +44,9 @@ class TriggerDecorator(FlowDecorator):
     """Start the deployed flow when an event arrives."""
 
     NAME = "trigger"
-    event: str | dict | None = None  # type: ignore[type-arg]
-    events: list = field(default_factory=list)  # type: ignore[type-arg]
-    options: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    event: str | dict | None = None
+    events: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(repr=False)
@@ -54,9 +54,9 @@ class TriggerOnFinishDecorator(FlowDecorator):
     """Start the deployed flow when another flow finishes."""
 
     NAME = "trigger_on_finish"
-    flow: str | dict | None = None  # type: ignore[type-arg]
-    flows: list = field(default_factory=list)  # type: ignore[type-arg]
-    options: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    flow: str | dict | None = None
+    flows: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(repr=False)
@@ -64,6 +64,6 @@ class PypiBaseDecorator(FlowDecorator):
     """PyPI packages for every step of the flow."""
 
     NAME = "pypi_base"
-    packages: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    packages: dict = field(default_factory=dict)
     python: str | None = None
     disabled: bool = False

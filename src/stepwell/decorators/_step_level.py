@@ -87,7 +87,7 @@ class EnvironmentDecorator(StepDecorator):
     """Environment variables set for this step's tasks only."""
 
     NAME = "environment"
-    vars: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    vars: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         for key, value in self.vars.items():
@@ -108,7 +108,7 @@ class CardDecorator(StepDecorator):
     allow_multiple = True
     type: str = "default"
     id: str | None = None
-    options: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    options: dict = field(default_factory=dict)
     timeout: float = 45
     refresh_interval: float = 5
     save_errors: bool = True
@@ -132,7 +132,7 @@ class PypiDecorator(StepDecorator):
     """Run this step in its own environment with these PyPI packages."""
 
     NAME = "pypi"
-    packages: dict = field(default_factory=dict)  # type: ignore[type-arg]
+    packages: dict = field(default_factory=dict)
     python: str | None = None
     disabled: bool = False
 
@@ -142,7 +142,7 @@ class SecretsDecorator(StepDecorator):
     """Resolve secrets into environment variables when the task starts."""
 
     NAME = "secrets"
-    sources: list = field(default_factory=list)  # type: ignore[type-arg]
+    sources: list = field(default_factory=list)
     role: str | None = None
 
     def validate(self) -> None:

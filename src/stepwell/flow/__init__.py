@@ -47,10 +47,11 @@ __all__ = [
     "flow_decorators",
     "flows_in_module",
     "import_flow_file",
-    "load_flow_class",
     "is_step",
+    "load_flow_class",
     "make_decorator",
     "step",
     "step_decorators",
     "step_marker",
+    "use_current",
 ]

@@ -90,8 +90,18 @@ class Current:
 
 
 _PUBLIC = (
-    "flow_name", "run_id", "step_name", "task_id", "retry_count", "origin_run_id",
-    "pathspec", "namespace", "username", "tags", "parameter_names", "is_running_flow",
-)  # fmt: skip
+    "flow_name",
+    "run_id",
+    "step_name",
+    "task_id",
+    "retry_count",
+    "origin_run_id",
+    "pathspec",
+    "namespace",
+    "username",
+    "tags",
+    "parameter_names",
+    "is_running_flow",
+)
 
 current = Current()

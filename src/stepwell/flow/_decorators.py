@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, Union
 
-from stepwell.exceptions import DecoratorError
+from stepwell.exceptions import DecoratorError, render_if_uncaught
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -174,6 +174,7 @@ def make_decorator(cls: type[D]) -> Callable[..., Any]:
         try:
             instance = cls.build(**kwargs)
         except DecoratorError as exc:
+            render_if_uncaught()
             if exc.location is None:
                 caller = sys._getframe(1)
                 exc.location = f"{caller.f_code.co_filename}:{caller.f_lineno}"

@@ -64,9 +64,7 @@ class TaskState(Protocol):
 def _step_name(target: Any) -> str:
     name = getattr(target, "__name__", None)
     if not isinstance(name, str) or not is_step(target):
-        raise FlowDefinitionError(
-            f"self.next() takes steps such as self.train; got {target!r}."
-        )
+        raise FlowDefinitionError(f"self.next() takes steps such as self.train; got {target!r}.")
     return name
 
 
@@ -145,9 +143,7 @@ class FlowSpec:
             raise AttributeError(name)
         state = self.__dict__.get("_sw_state")
         if state is None or not state.has_artifact(name):
-            raise AttributeError(
-                f"'{type(self).__name__}' has no artifact or attribute '{name}'"
-            )
+            raise AttributeError(f"'{type(self).__name__}' has no artifact or attribute '{name}'")
         value = state.read_artifact(name)
         self.__dict__[name] = value
         return value
@@ -216,4 +212,6 @@ class FlowSpec:
         """
         if include and exclude:
             raise FlowDefinitionError("merge_artifacts() takes include= or exclude=, not both.")
-        self._sw_task_state().merge_artifacts(self, inputs, list(include or ()), list(exclude or ()))
+        self._sw_task_state().merge_artifacts(
+            self, inputs, list(include or ()), list(exclude or ())
+        )

@@ -1,4 +1,5 @@
-"""Flow inputs declared as class attributes: ``Parameter``, ``JSONType``, ``IncludeFile``, ``Config``.
+"""Flow inputs, declared as class attributes: ``Parameter``, ``JSONType``, ``IncludeFile``,
+``Config``.
 
 They only describe an input here. The runtime resolves values once per run
 (command line > default) and stores them as artifacts of the run; a step reads
@@ -14,17 +15,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stepwell.exceptions import ParameterError
+from stepwell.exceptions import ParameterError, render_if_uncaught
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 #: Names taken by the run command's own options.
 RESERVED_PARAMETER_NAMES = frozenset(
     {
-        "tag", "tags", "namespace", "max-workers", "max_workers", "max-num-splits",
-        "max_num_splits", "run-id-file", "run_id_file", "with", "executor", "quiet",
-        "params", "config", "config-value", "origin-run-id", "run-id", "help",
+        "tag",
+        "tags",
+        "namespace",
+        "max-workers",
+        "max_workers",
+        "max-num-splits",
+        "max_num_splits",
+        "run-id-file",
+        "run_id_file",
+        "with",
+        "executor",
+        "quiet",
+        "params",
+        "config",
+        "config-value",
+        "origin-run-id",
+        "run-id",
+        "help",
     }
-)  # fmt: skip
+)
 
 
 class _JSONTypeClass:
@@ -94,19 +110,21 @@ class Parameter:
         self,
         name: str,
         default: Any = None,
-        type: Any = None,  # noqa: A002 - Metaflow's public argument name
-        help: str | None = None,  # noqa: A002
+        type: Any = None,
+        help: str | None = None,
         required: bool = False,
         show_default: bool = True,
         separator: str | None = None,
         **_ignored: Any,
     ) -> None:
         if not isinstance(name, str) or not _NAME_RE.match(name):
+            render_if_uncaught()
             raise ParameterError(
                 f"Parameter name {name!r} is not valid: use letters, digits, '_' and '-', "
                 "starting with a letter."
             )
         if name.lower() in RESERVED_PARAMETER_NAMES:
+            render_if_uncaught()
             raise ParameterError(
                 f"Parameter name '{name}' is reserved by the run command "
                 f"(reserved: {', '.join(sorted(RESERVED_PARAMETER_NAMES))}). Choose another name."
@@ -204,7 +222,7 @@ class IncludeFile(Parameter):
         required: bool = False,
         is_text: bool = True,
         encoding: str = "utf-8",
-        help: str | None = None,  # noqa: A002
+        help: str | None = None,
         default: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -304,7 +322,7 @@ class Config(Parameter):
         name: str,
         default: str | None = None,
         default_value: Any = None,
-        help: str | None = None,  # noqa: A002
+        help: str | None = None,
         required: bool = False,
         parser: Callable[[str], Any] | str | None = None,
         **kwargs: Any,

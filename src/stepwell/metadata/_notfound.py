@@ -6,8 +6,6 @@ each one is bounded (no query reads all runs or all tasks of a large step).
 
 from __future__ import annotations
 
-import difflib
-
 from stepwell.exceptions import NotFoundError
 from stepwell.metadata._database import Query
 
@@ -16,6 +14,8 @@ _MAX_LISTED = 12  # names listed in a message at most
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str:
+    import difflib  # late: only an error message needs it
+
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
     if not close:
         return ""

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
+from stepwell.runtime._launch import start_run
 from stepwell.runtime._logs import log_path, read_log
 from stepwell.runtime._params import resolve_parameters
 from stepwell.runtime._report import Reporter, RichReporter, make_reporter
-from stepwell.runtime._launch import start_run
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
 from stepwell.runtime._scheduler import RetryPolicy, Scheduler
 from stepwell.runtime._spec import Frame, TaskResult, TaskSpec

@@ -10,6 +10,7 @@ are modules of their own registered by name in ``EXECUTORS``.
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -68,7 +69,7 @@ class Executor(abc.ABC):
     def terminate(self, handle: TaskHandle, sig: int = signal.SIGTERM) -> None:
         """Signal the attempt's process group."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release what ``start`` acquired."""
 
 
@@ -81,7 +82,5 @@ def signal_group(pid: int | None, sig: int) -> None:
     """Send ``sig`` to a task's process group (each task leads its own)."""
     if pid is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -16,6 +16,7 @@ its children and exits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -93,10 +94,8 @@ class ForkExecutor(Executor):
             self._sock.close()
             self._sock = None
         if self._zygote_pid is not None:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._zygote_pid, 0)
-            except ChildProcessError:
-                pass
             self._zygote_pid = None
 
     def _on_message(self) -> None:
@@ -182,4 +181,3 @@ def _reap(sock: socket.socket, children: dict[int, tuple[str, int]]) -> None:
         task = children.pop(pid, None)
         if task is not None:
             send_message(sock, ("exited", task[0], task[1], os.waitstatus_to_exitcode(status)))
-

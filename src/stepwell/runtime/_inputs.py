@@ -19,9 +19,14 @@ class InputView:
     """One input of a join: read its artifacts as attributes (``inp.score``)."""
 
     def __init__(
-        self, pathspec: str, step: str, task_id: str, index: int,
-        refs: RefsLoader, load: ValueLoader,
-    ) -> None:  # fmt: skip
+        self,
+        pathspec: str,
+        step: str,
+        task_id: str,
+        index: int,
+        refs: RefsLoader,
+        load: ValueLoader,
+    ) -> None:
         self._sw_pathspec = pathspec
         self._sw_step = step
         self._sw_task_id = task_id

@@ -18,8 +18,9 @@ from stepwell.runtime._spec import TaskSpec
 STREAMS = ("stdout", "stderr")
 
 
-def log_path(home: Path, flow: str, run_id: str, step: str, task_id: str, attempt: int,
-             stream: str) -> Path:  # fmt: skip
+def log_path(
+    home: Path, flow: str, run_id: str, step: str, task_id: str, attempt: int, stream: str
+) -> Path:
     return home / "logs" / flow / run_id / step / task_id / f"{attempt}.{stream}"
 
 
@@ -86,4 +87,3 @@ def read_log(path: Path, *, timestamps: bool = False) -> str:
         return text
     lines = text.splitlines(keepends=True)
     return "".join(line.split(" ", 1)[1] if " " in line else line for line in lines)
-

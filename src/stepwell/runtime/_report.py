@@ -23,8 +23,9 @@ class Reporter:
 
     refresh_interval = 2.0
 
-    def __init__(self, out: IO[str] | None = None, err: IO[str] | None = None,
-                 quiet: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, out: IO[str] | None = None, err: IO[str] | None = None, quiet: bool = False
+    ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.quiet = quiet
@@ -60,8 +61,9 @@ class Reporter:
             self.failed[spec.step_name] += 1
         prefix = f"[{spec.run_id}/{spec.step_name}/{spec.task_id}]"
         what = "failed, will retry" if retrying else "failed"
-        self.status(f"{prefix} {what} (attempt {spec.attempt}): "
-                    f"{result.exception_type}: {result.exception}")  # fmt: skip
+        self.status(
+            f"{prefix} {what} (attempt {spec.attempt}): {result.exception_type}: {result.exception}"
+        )
         if result.traceback and not retrying:
             for line in result.traceback.rstrip().splitlines():
                 self.status(f"{prefix}   {line}")
@@ -74,9 +76,11 @@ class Reporter:
         busy = [s for s in self.launched if self.done[s] + self.failed[s] < self.launched[s]]
         for step in busy:
             if self.launched[step] > _DETAIL_LIMIT:
-                self.status(f"  {step}: {self.done[step]} done, "
-                            f"{self.launched[step] - self.done[step] - self.failed[step]} running, "
-                            f"{self.failed[step]} failed")  # fmt: skip
+                self.status(
+                    f"  {step}: {self.done[step]} done, "
+                    f"{self.launched[step] - self.done[step] - self.failed[step]} running, "
+                    f"{self.failed[step]} failed"
+                )
 
     def run_finished(self, outcome: Any) -> None:
         total = sum(self.done.values())
@@ -87,8 +91,10 @@ class Reporter:
             return
         if outcome.failures:
             spec, result = outcome.failures[0]
-            self.status(f"Run {name} failed: task {spec.pathspec} raised "
-                        f"{result.exception_type}: {result.exception}")  # fmt: skip
+            self.status(
+                f"Run {name} failed: task {spec.pathspec} raised "
+                f"{result.exception_type}: {result.exception}"
+            )
         else:
             self.status(f"Run {name} failed.")
 
@@ -131,8 +137,11 @@ class RichReporter(Reporter):
     def _table(self) -> Any:
         from rich.table import Table
 
-        table = Table(title=f"{self.flow_name}  {time.monotonic() - self._started:.1f}s",
-                      title_justify="left", box=None)  # fmt: skip
+        table = Table(
+            title=f"{self.flow_name}  {time.monotonic() - self._started:.1f}s",
+            title_justify="left",
+            box=None,
+        )
         for column in ("step", "done", "running", "failed"):
             table.add_column(column, justify="left" if column == "step" else "right")
         for step, launched in self.launched.items():

@@ -8,6 +8,7 @@ heartbeat is due — so no time is lost to polling.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -79,7 +80,6 @@ class LocalRun:
         self._metadata_factory = metadata_factory
         self._selector = selectors.DefaultSelector()
         self._running: dict[tuple[str, int], TaskHandle] = {}
-        self._logs: dict[tuple[str, int], list[TaskLog]] = {}
         self._finished: list[TaskHandle] = []
 
     # -- the loop's plumbing ---------------------------------------------------------
@@ -116,12 +116,17 @@ class LocalRun:
     def run(self) -> RunOutcome:
         started = time.monotonic()
         info = RunInfo(
-            flow_name=self.flow_cls.__name__, run_id="", home=str(self.home),
-            username=self.username, namespace=self.options.namespace,
-            tags=frozenset(self.options.tags), origin_run_id=self.options.origin_run_id,
+            flow_name=self.flow_cls.__name__,
+            run_id="",
+            home=str(self.home),
+            username=self.username,
+            namespace=self.options.namespace,
+            tags=frozenset(self.options.tags),
+            origin_run_id=self.options.origin_run_id,
             parameter_names=tuple(p.name for p in self.flow_cls._sw_parameters().values()),
-            max_num_splits=self.options.max_num_splits, flow_file=self.options.flow_file,
-        )  # fmt: skip
+            max_num_splits=self.options.max_num_splits,
+            flow_file=self.options.flow_file,
+        )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
         ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
         self.executor.start(ctx)  # forks the zygote: before any thread or connection exists
@@ -140,7 +145,9 @@ class LocalRun:
             raise
         self.executor.close()
         error = None if ok else _summary(scheduler.failed_tasks)
-        self.metadata.finish_run(info.flow_name, run_id, "succeeded" if ok else "failed", error=error)
+        self.metadata.finish_run(
+            info.flow_name, run_id, "succeeded" if ok else "failed", error=error
+        )
         outcome = RunOutcome(run_id, ok, scheduler.failed_tasks, time.monotonic() - started)
         self.reporter.run_finished(outcome)
         return outcome
@@ -221,26 +228,30 @@ class LocalRun:
         handle.launched_at = time.time()
         self._running[spec.key] = handle
         logs = [TaskLog(self.home, spec, stream, self.reporter.log_line) for stream in STREAMS]
-        self._logs[spec.key] = logs
-        for fd, log in zip((handle.stdout_fd, handle.stderr_fd, handle.result_fd), (*logs, None)):
+        pipes = (handle.stdout_fd, handle.stderr_fd, handle.result_fd)
+        for fd, log in zip(pipes, (*logs, None), strict=True):
             os.set_blocking(fd, False)
-            self._add_reader(fd, lambda h=handle, f=fd, lg=log: self._on_pipe(h, f, lg))
+            self._add_reader(fd, functools.partial(self._on_pipe, handle, fd, log))
         self.reporter.task_launched(spec)
         frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
         foreach = [f for f in spec.frames if f.kind != "split"]
         return TaskLaunch(
-            flow_name=spec.flow_name, run_id=spec.run_id, step_name=spec.step_name,
-            task_id=spec.task_id, attempt=spec.attempt, parent_task_ids=spec.input_task_ids,
-            foreach_stack=json.dumps(frames), index=foreach[-1].index if foreach else None,
+            flow_name=spec.flow_name,
+            run_id=spec.run_id,
+            step_name=spec.step_name,
+            task_id=spec.task_id,
+            attempt=spec.attempt,
+            parent_task_ids=spec.input_task_ids,
+            foreach_stack=json.dumps(frames),
+            index=foreach[-1].index if foreach else None,
             started_at=handle.launched_at,
-        )  # fmt: skip
+        )
 
     def _complete(self, scheduler: Scheduler) -> None:
         finished, self._finished = self._finished, []
         results = [(h.spec, self._result(h)) for h in finished]
         self.metadata.record_tasks([_outcome(spec, result) for spec, result in results])
         for spec, result in results:
-            del self._logs[spec.key]
             if result.ok:
                 scheduler.task_succeeded(spec, result)
                 self.reporter.task_succeeded(spec, result)
@@ -276,9 +287,13 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
 
     artifacts = [
         ArtifactRecord(
-            name=name, key=ref.key, serializer=ref.serializer, type_name=ref.type_name,
-            size=ref.size, meta=json.dumps(ref.meta),
-        )  # fmt: skip
+            name=name,
+            key=ref.key,
+            serializer=ref.serializer,
+            type_name=ref.type_name,
+            size=ref.size,
+            meta=json.dumps(ref.meta),
+        )
         for name, ref in result.artifacts.items()
     ]
     frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
@@ -287,14 +302,22 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
     if not result.ok:
         exception = result.traceback or f"{result.exception_type}: {result.exception}"
     return TaskOutcome(
-        flow_name=spec.flow_name, run_id=spec.run_id, step_name=spec.step_name,
-        task_id=spec.task_id, attempt=spec.attempt,
+        flow_name=spec.flow_name,
+        run_id=spec.run_id,
+        step_name=spec.step_name,
+        task_id=spec.task_id,
+        attempt=spec.attempt,
         status="succeeded" if result.ok else "failed",
-        finished_at=result.finished_at or None, started_at=result.started_at or None,
-        exception=exception, artifacts=artifacts, parent_task_ids=spec.input_task_ids,
-        foreach_stack=json.dumps(frames), index=foreach[-1].index if foreach else None,
-        next_steps=result.next_steps, split_count=result.num_splits,
-    )  # fmt: skip
+        finished_at=result.finished_at or None,
+        started_at=result.started_at or None,
+        exception=exception,
+        artifacts=artifacts,
+        parent_task_ids=spec.input_task_ids,
+        foreach_stack=json.dumps(frames),
+        index=foreach[-1].index if foreach else None,
+        next_steps=result.next_steps,
+        split_count=result.num_splits,
+    )
 
 
 def _summary(failures: list[tuple[TaskSpec, TaskResult]]) -> str:

@@ -224,4 +224,3 @@ class Scheduler:
             inputs = tuple(i for i in pending.inputs if i is not None)
             steps = tuple(s for s in pending.steps if s is not None)
             self._ready.appendleft(self._new_spec(step, inputs, steps, frames[:-1], {}))
-

@@ -27,8 +27,7 @@ def _unchanged_since_load(value: Any) -> bool:
         return True
     if isinstance(value, tuple):
         return all(_unchanged_since_load(v) for v in value)
-    flags = getattr(value, "flags", None)  # a NumPy array loaded read-only from the store
-    return flags is not None and getattr(flags, "writeable", True) is False
+    return False  # mutable: serialized again; an unchanged value hashes to the same blob
 
 
 class StepState:
@@ -106,8 +105,12 @@ class StepState:
             views = [
                 InputView(
                     f"{spec.flow_name}/{spec.run_id}/{step}/{task_id}",
-                    step, task_id, index, self._input_refs, self._load,
-                )  # fmt: skip
+                    step,
+                    task_id,
+                    index,
+                    self._input_refs,
+                    self._load,
+                )
                 for index, (step, task_id) in enumerate(
                     zip(spec.input_steps, spec.input_task_ids, strict=True)
                 )

@@ -14,9 +14,14 @@ import signal
 import subprocess
 import sys
 
-
 from stepwell.exceptions import ExecutorError
-from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle, new_pipes
+from stepwell.runtime._executor import (
+    Executor,
+    ExecutorContext,
+    TaskHandle,
+    new_pipes,
+    signal_group,
+)
 from stepwell.runtime._spec import TaskSpec
 from stepwell.runtime._worker import RESULT_FD_ENV
 
@@ -76,11 +81,7 @@ class SubprocessExecutor(Executor):
         self._ctx.on_exit(handle, proc.wait())
 
     def terminate(self, handle: TaskHandle, sig: int = signal.SIGTERM) -> None:
-        if handle.pid is not None:
-            try:
-                os.killpg(handle.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
+        signal_group(handle.pid, sig)
 
     def close(self) -> None:
         for pidfd, (proc, _handle) in list(self._procs.items()):
@@ -88,5 +89,3 @@ class SubprocessExecutor(Executor):
             proc.wait()
             os.close(pidfd)
         self._procs.clear()
-
-

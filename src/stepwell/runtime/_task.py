@@ -217,9 +217,7 @@ def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
     parallel = [f for f in spec.frames if f.kind == "parallel"]
     if parallel:
         frame = parallel[-1]
-        current = current.with_extras(
-            parallel=_ParallelInfo(frame.width, frame.index, "127.0.0.1")
-        )
+        current = current.with_extras(parallel=_ParallelInfo(frame.width, frame.index, "127.0.0.1"))
     return current
 
 

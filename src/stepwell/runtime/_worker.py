@@ -70,7 +70,9 @@ def _execute(spec: TaskSpec, ctx: WorkerContext, result_fd: int) -> int:
     return 0 if result.ok else 1
 
 
-def run_in_child(spec: TaskSpec, ctx: WorkerContext, out_w: int, err_w: int, res_w: int) -> NoReturn:
+def run_in_child(
+    spec: TaskSpec, ctx: WorkerContext, out_w: int, err_w: int, res_w: int
+) -> NoReturn:
     """Body of a forked task process."""
     code = 1
     try:

@@ -18,7 +18,7 @@ from stepwell.store._storage import BlobData, Storage, as_buffers
 #: One blob's payload: a buffer, or buffers whose concatenation is the payload.
 Payload = BlobData
 #: What :meth:`ContentStore.load_blob` returns.
-BlobBuffer: TypeAlias = bytes | memoryview
+BlobBuffer: TypeAlias = bytes | bytearray | memoryview
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -27,7 +27,8 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 class BlobRef:
     """A saved blob: its key (hex BLAKE3 digest of the payload) and payload size in bytes.
 
-    ``written`` is False when the blob was already stored and this save skipped it.
+    ``written`` is False when the blob was already stored and this save skipped it
+    (two saves of one content racing each other may both report True).
     """
 
     key: str
@@ -135,9 +136,11 @@ class ContentStore:
     def load_blob(self, key: str, *, verify: bool = True, context: str = "") -> BlobBuffer:
         """Return the payload of blob ``key``.
 
-        A large uncompressed blob on local storage comes back as a read-only
-        ``memoryview`` over a memory map of the file (no copy; the map lives as
-        long as the view or anything built on it); anything else as ``bytes``.
+        A large uncompressed blob on local storage comes back as a ``memoryview``
+        over a copy-on-write memory map of the file (no copy until written; the
+        map lives as long as the view or anything built on it); anything else as
+        a ``bytearray``. Either way the buffer is writable, so arrays built on it
+        can be modified in place like any other value, and the file never is.
         With ``verify`` the payload is re-hashed and a mismatch raises
         :class:`~stepwell.exceptions.CorruptBlobError` naming the key and
         ``context`` (e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``).
@@ -151,7 +154,7 @@ class ContentStore:
                 raise fmt.corrupt(key, context, f"its content hashes to {actual}")
         return data
 
-    def _read(self, object_key: str, key: str, context: str) -> bytes:
+    def _read(self, object_key: str, key: str, context: str) -> bytearray:
         try:
             blob = self.storage.load_bytes(object_key)
         except BlobNotFoundError:
@@ -159,10 +162,10 @@ class ContentStore:
         codec, raw_size = fmt.unpack_header(blob, key, context)
         body = memoryview(blob)[fmt.HEADER_SIZE :]
         if codec == fmt.CODEC_ZSTD:
-            return fmt.decompress(body, raw_size, key, context)
+            return bytearray(fmt.decompress(body, raw_size, key, context))
         if len(body) != raw_size:
             raise fmt.corrupt(key, context, f"it holds {len(body)} bytes, expected {raw_size}")
-        return blob[fmt.HEADER_SIZE :]
+        return bytearray(body)
 
     def _mapped(self, object_key: str, key: str, context: str) -> memoryview | None:
         """The payload as a view of a memory map, or None where that does not apply."""
@@ -174,7 +177,7 @@ class ContentStore:
                 file_size = os.fstat(f.fileno()).st_size
                 if file_size < fmt.HEADER_SIZE + self.mmap_threshold:
                     return None
-                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise self._not_found(key, context) from None
         except OSError as err:

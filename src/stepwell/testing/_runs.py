@@ -57,9 +57,12 @@ class FlowRun:
             name: load_artifact(
                 store,
                 ArtifactRef(
-                    key=r.key, serializer=r.serializer, type_name=r.type_name, size=r.size,
+                    key=r.key,
+                    serializer=r.serializer,
+                    type_name=r.type_name,
+                    size=r.size,
                     meta=r.meta,
-                ),  # fmt: skip
+                ),
             )
             for name, r in records.items()
         }

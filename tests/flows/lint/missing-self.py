@@ -13,7 +13,7 @@ class MissingSelfFlow(FlowSpec):
 
     @step
     def middle():  # LINT
-        self.next(self.end)  # noqa: F821
+        self.next(self.end)
 
     @step
     def end(self):

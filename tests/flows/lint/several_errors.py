@@ -21,7 +21,7 @@ class SeveralErrorsFlow(FlowSpec):
 
     @step
     def evaluate():  # LINT missing-self
-        self.next(self.ned)  # noqa: F821  # LINT unknown-step
+        self.next(self.ned)  # LINT unknown-step
 
     @step
     def end(self):

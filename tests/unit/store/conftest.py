@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pathlib
-import sys
 from collections.abc import Iterator
 
 import pytest
-
-try:  # until the package is installed into the venv, import it from src/
-    import stepwell.store  # noqa: F401
-except ImportError:  # pragma: no cover
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "src"))
 
 from stepwell.store import ContentStore, LocalStorage
 
