@@ -161,8 +161,8 @@ def time_process(
     or the harness is interrupted. Output goes to a temporary file (its tail
     is kept for failures). The process is reaped with ``os.wait4``, which
     gives its ``ru_maxrss``: the peak RSS of the process or of any descendant
-    it waited for, whichever is larger. ``sample_rss`` also samples ``VmHWM`` of the top process alone
-    (the scheduler) from ``/proc`` every 50 ms.
+    it waited for, whichever is larger. ``sample_rss`` also samples ``VmHWM``
+    of the top process alone (the scheduler) from ``/proc`` every 50 ms.
     """
     with tempfile.TemporaryFile() as log:
         sampler = _HwmSampler() if sample_rss else None

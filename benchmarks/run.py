@@ -60,7 +60,7 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("start_end", "start_end", target=1 / 4),
     Benchmark("chain20", "chain20", target=1 / 10),
-    Benchmark("foreach1000", "foreach1000", 1 / 20, ("--max-num-splits", "1000")),
+    Benchmark("foreach1000", "foreach1000", target=1 / 20, run_args=("--max-num-splits", "1000")),
     Benchmark("bigdata", "bigdata", target=1 / 10, baseline="bigdata_baseline"),
     Benchmark(
         "foreach100k",
@@ -96,27 +96,33 @@ class Series:
 Results = dict[str, dict[str, dict[str, Series]]]
 
 
-def run_benchmarks(benchmarks: Sequence[Benchmark], tools: Sequence[Tool], repeat: int) -> Results:
+def run_benchmarks(
+    benchmarks: Sequence[Benchmark], tools: Sequence[Tool], repeat: int, timeout: float
+) -> Results:
     """Run every (benchmark, tool, flow) ``repeat`` times, interleaved to spread the noise."""
-    results: Results = {
-        b.name: {t.name: {f: Series() for f in b.flows()} for t in tools} for b in benchmarks
-    }
+    jobs = [
+        (bench, tool, flow)
+        for bench in benchmarks
+        for tool in tools
+        if tool.name == STEPWELL or not bench.stepwell_only
+        for flow in bench.flows()
+    ]
+    results: Results = {b.name: {} for b in benchmarks}
+    for bench, tool, flow in jobs:
+        results[bench.name].setdefault(tool.name, {})[flow] = Series()
     with scratch_dir("stepwell-bench-flows-") as flow_dir:
         for rep in range(1, repeat + 1):
-            for bench in benchmarks:
-                for tool in tools:
-                    if bench.stepwell_only and tool.name != STEPWELL:
-                        continue
-                    for flow in bench.flows():
-                        series = results[bench.name][tool.name][flow]
-                        if series.failed:  # a broken flow is not retried
-                            continue
-                        path = render_flow(flow, tool, flow_dir)
-                        result = run_command(
-                            tool, path, ["run", *bench.run_args], sample_rss=bench.sample_rss
-                        )
-                        series.runs.append(result)
-                        _print_progress(rep, bench, tool, flow, result)
+            for bench, tool, flow in jobs:
+                series = results[bench.name][tool.name][flow]
+                if series.failed:  # a broken flow is not retried
+                    continue
+                path = render_flow(flow, tool, flow_dir)
+                command = ["run", *bench.run_args]
+                result = run_command(
+                    tool, path, command, sample_rss=bench.sample_rss, timeout=timeout
+                )
+                series.runs.append(result)
+                _print_progress(rep, bench, tool, flow, result)
     return results
 
 
@@ -161,26 +167,32 @@ def summarise(benchmarks: Sequence[Benchmark], results: Results) -> list[Row]:
     for bench in benchmarks:
         figures = {tool: _figure(bench, per_flow) for tool, per_flow in results[bench.name].items()}
         sw, mf = figures.get(STEPWELL), figures.get(METAFLOW)
-        ratio = sw / mf if sw is not None and mf else None
+        ratio = sw / mf if sw is not None and mf is not None and mf > 0 else None
         flows = {
             f"{tool}/{flow}": _flow_stats(series)
             for tool, per_flow in results[bench.name].items()
             for flow, series in per_flow.items()
             if series.runs
         }
-        rows.append(
-            Row(bench.name, sw, mf, ratio, bench.target, verdict(ratio, bench.target), flows)
-        )
+        failed = any(stats.failed for stats in flows.values())
+        outcome = "n/a (a run failed)" if failed else verdict(ratio, bench.target)
+        rows.append(Row(bench.name, sw, mf, ratio, bench.target, outcome, flows))
     return rows
 
 
 def _figure(bench: Benchmark, per_flow: dict[str, Series]) -> float | None:
-    """Median time of the flow, minus the baseline's median if there is one."""
-    main = per_flow[bench.flow].median()
-    if main is None or bench.baseline is None:
-        return main
-    base = per_flow[bench.baseline].median()
-    return None if base is None else main - base
+    """Median time of the flow; with a baseline, the median of the paired differences.
+
+    The flow and its baseline run back to back in each repetition, so pairing
+    them cancels most of the machine's slow swings in load.
+    """
+    main = per_flow[bench.flow]
+    if bench.baseline is None:
+        return main.median()
+    base = per_flow[bench.baseline]
+    if main.failed or base.failed:
+        return None
+    return median([m - b for m, b in zip(main.seconds, base.seconds, strict=True)])
 
 
 def _flow_stats(series: Series) -> FlowStats:
@@ -243,6 +255,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--big", action="store_true", help="also run foreach100k (stepwell only)")
     parser.add_argument("--skip-metaflow", action="store_true", help="time stepwell alone")
     parser.add_argument(
+        "--timeout", type=float, default=3600, help="seconds before a run is killed (FAILED)"
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR / "latest", help="results path, no suffix"
     )
     return parser.parse_args(argv)
@@ -266,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine_info()
     print(f"{info} versions={versions} repeat={args.repeat}", flush=True)
 
-    rows = summarise(benchmarks, run_benchmarks(benchmarks, tools, args.repeat))
+    rows = summarise(benchmarks, run_benchmarks(benchmarks, tools, args.repeat, args.timeout))
     table = markdown_table(rows)
     details = detail_lines(rows)
     print("\n" + table + "\n" + "\n".join(details))

@@ -8,7 +8,7 @@ about a millisecond, with the flow already imported.
 
 Protocol (a Unix socket pair, length-prefixed pickles): the scheduler sends
 ``("init", RunInfo)`` once, then ``("launch", TaskSpec)`` with the task's
-three pipe write-ends attached, or ``("kill", pid, sig)``; the zygote answers
+three pipe write-ends attached; the zygote answers
 ``("started", task_id, attempt, pid)`` and ``("exited", task_id, attempt,
 exit_code)``. When the scheduler goes away (end of stream) the zygote kills
 its children and exits.
@@ -17,12 +17,14 @@ its children and exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import selectors
 import signal
 import socket
 import sys
 
+from stepwell.exceptions import ExecutorError
 from stepwell.runtime._channel import MessageReader, recv_message, send_message
 from stepwell.runtime._executor import (
     Executor,
@@ -102,7 +104,10 @@ class ForkExecutor(Executor):
         assert self._sock is not None and self._ctx is not None
         data = self._sock.recv(1 << 16)
         if not data:
-            raise RuntimeError("The fork executor's zygote process died unexpectedly.")
+            raise ExecutorError(
+                "The fork executor's zygote process died unexpectedly; the run was stopped. "
+                "Resume it, or run with --executor subprocess."
+            )
         for message in self._reader.feed(data):
             kind, task_id, attempt, value = message
             handle = self._handles.get((task_id, attempt))
@@ -126,6 +131,10 @@ def _zygote_main(sock: socket.socket, ctx: ExecutorContext) -> None:
     if message is None:
         return
     ctx.worker.info = message[0][1]
+    # Everything imported so far is shared with every task; keep the garbage
+    # collector from walking (and so copying) those pages in each fork.
+    gc.collect()
+    gc.freeze()
     children: dict[int, tuple[str, int]] = {}
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
@@ -152,9 +161,6 @@ def _serve(
     if received is None:
         return False
     message, fds = received
-    if message[0] == "kill":
-        signal_group(message[1], message[2])
-        return True
     spec: TaskSpec = message[1]
     pid = os.fork()
     if pid == 0:

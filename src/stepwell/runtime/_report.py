@@ -32,6 +32,7 @@ class Reporter:
         self.launched: dict[str, int] = defaultdict(int)
         self.done: dict[str, int] = defaultdict(int)
         self.failed: dict[str, int] = defaultdict(int)
+        self.expected: dict[str, int] = defaultdict(int)  # foreach steps: tasks to come
         self._last_progress = 0.0
         self.flow_name = ""
 
@@ -49,6 +50,10 @@ class Reporter:
 
     def task_launched(self, spec: TaskSpec) -> None:
         self.launched[spec.step_name] += 1
+        if spec.attempt == 0 and spec.frames:
+            frame = spec.frames[-1]
+            if frame.kind != "split" and frame.index == 0:  # a new fan-out: its width is known
+                self.expected[spec.step_name] += frame.width
 
     def task_succeeded(self, spec: TaskSpec, result: TaskResult) -> None:
         self.done[spec.step_name] += 1
@@ -76,8 +81,9 @@ class Reporter:
         busy = [s for s in self.launched if self.done[s] + self.failed[s] < self.launched[s]]
         for step in busy:
             if self.launched[step] > _DETAIL_LIMIT:
+                of = f" of {self.expected[step]}" if self.expected[step] else ""
                 self.status(
-                    f"  {step}: {self.done[step]} done, "
+                    f"  {step}: {self.done[step]}{of} done, "
                     f"{self.launched[step] - self.done[step] - self.failed[step]} running, "
                     f"{self.failed[step]} failed"
                 )
@@ -146,7 +152,10 @@ class RichReporter(Reporter):
             table.add_column(column, justify="left" if column == "step" else "right")
         for step, launched in self.launched.items():
             running = launched - self.done[step] - self.failed[step]
-            table.add_row(step, str(self.done[step]), str(running), str(self.failed[step]))
+            done = str(self.done[step])
+            if self.expected[step]:
+                done += f" / {self.expected[step]}"
+            table.add_row(step, done, str(running), str(self.failed[step]))
         return table
 
     def run_finished(self, outcome: Any) -> None:

@@ -138,10 +138,11 @@ class LocalRun:
         scheduler.start(self._save_parameters(worker))
         try:
             ok = self._loop(scheduler)
-        except KeyboardInterrupt:
+        except BaseException as exc:  # Ctrl-C, or the executor itself broke: nothing left running
             self._interrupt()
-            self.metadata.finish_run(info.flow_name, run_id, "failed", error="interrupted")
             self.executor.close()
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{exc}"
+            self.metadata.finish_run(info.flow_name, run_id, "failed", error=reason)
             raise
         self.executor.close()
         error = None if ok else _summary(scheduler.failed_tasks)

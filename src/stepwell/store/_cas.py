@@ -104,8 +104,8 @@ class ContentStore:
         A payload already stored is not written again. When this returns, every
         blob is in the storage (durable if the storage was built with fsync).
         """
-        if len(payloads) <= 1:
-            return [self._save_one(payload) for payload in payloads]
+        if len(payloads) <= 1 or _total_size(payloads) < _PARALLEL_MIN_BYTES:
+            return [self._save_one(payload) for payload in payloads]  # threads cost more
         return list(self._executor().map(self._save_one, payloads))
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -200,3 +200,11 @@ class ContentStore:
             key=key,
             context=context,
         )
+
+
+#: Below this many bytes in one call, blobs are written in the calling thread.
+_PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _total_size(payloads: Sequence[Payload]) -> int:
+    return sum(sum(len(b) for b in as_buffers(p)) for p in payloads)

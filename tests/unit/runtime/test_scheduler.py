@@ -7,6 +7,7 @@ next: order, frames, join inputs, retries.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterable
 
@@ -247,7 +248,7 @@ def test_linear_chain_runs_each_step_once_in_order() -> None:
     assert scheduler.end_reached and not scheduler.failed
     assert not scheduler.has_pending()
     # each task's single input is the previous task, and it inherits that task's refs
-    for parent, child in zip(seen, seen[1:]):
+    for parent, child in itertools.pairwise(seen):
         assert child.input_task_ids == (parent.task_id,)
         assert child.input_steps == (parent.step_name,)
         assert child.parent_refs == {"x": f"ref-from-{parent.task_id}"}
@@ -562,3 +563,16 @@ def test_task_ids_are_unique_across_a_whole_run() -> None:
     assert len(launched) == 1 + 3 + 12 + 3 + 1 + 1
     assert len(set(ids(launched))) == len(launched)
     assert len({s.key for s in launched}) == len(launched)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="minor bug: Scheduler.task_succeeded creates a static split's branch specs in "
+    "reverse (to appendleft them in order), so the first branch, launched first, gets the "
+    "highest task id (left=3, right=2): task ids do not follow launch order",
+)
+def test_task_ids_follow_launch_order_across_a_static_split() -> None:
+    scheduler = make_scheduler(BranchFlow)
+    succeed(scheduler, take(scheduler), "left", "right")
+    left, right = take(scheduler), take(scheduler)
+    assert int(left.task_id) < int(right.task_id)
