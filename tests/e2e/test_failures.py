@@ -149,12 +149,6 @@ def test_an_empty_foreach_fails_naming_the_step(executor: str, stepwell_home: Pa
     assert step_tasks(flow_run, "work") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ForeachError is raised after the step returned, from stepwell's own frames; "
-    "trimming them leaves an empty 'Traceback (most recent call last):' header and no "
-    "file:line of the user's self.next(..., foreach=...) (runtime/_task.py _materialize_foreach)",
-)
 def test_an_empty_foreach_points_at_the_users_foreach_line(stepwell_home: Path) -> None:
     flow_file = FAILING / "foreach_width_flow.py"
     flow_run = run("foreach_width_flow.py", "fork", "--width", "0", home=stepwell_home)
@@ -352,12 +346,6 @@ def test_eight_runs_at_once_against_one_home_all_succeed(
 
 
 # -- a leaked background process ----------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a task counts as finished only when its stdout/stderr pipes close "
-    "(TaskHandle.finished needs open_fds empty), so a background process the step leaves "
-    "behind holds the run until it exits; a daemon that never exits hangs the run forever",
-)
 def test_a_background_process_left_by_a_step_does_not_hold_the_run(stepwell_home: Path) -> None:
     seconds = 5
     flow_run = run_flow(

@@ -81,6 +81,7 @@ class LocalRun:
         self._selector = selectors.DefaultSelector()
         self._running: dict[tuple[str, int], TaskHandle] = {}
         self._finished: list[TaskHandle] = []
+        self._pipe_logs: dict[int, TaskLog | None] = {}  # open pipe -> its log (None: result)
 
     # -- the loop's plumbing ---------------------------------------------------------
     def _add_reader(self, fd: int, callback: Callable[[], None]) -> None:
@@ -90,27 +91,51 @@ class LocalRun:
         self._selector.unregister(fd)
 
     def _on_exit(self, handle: TaskHandle, code: int) -> None:
+        """The task's process ended: take what its pipes still hold, then close them.
+
+        A process the step left running in the background may still hold the
+        pipes open; it must not hold up the run, so they are not waited on.
+        """
         handle.exit_status = code
+        for fd in list(handle.open_fds):
+            while fd in handle.open_fds and self._read_pipe(handle, fd):
+                pass
+            if fd in handle.open_fds:
+                self._close_pipe(handle, fd)
         self._maybe_finished(handle)
 
     def _maybe_finished(self, handle: TaskHandle) -> None:
         if handle.finished and self._running.pop(handle.spec.key, None) is not None:
             self._finished.append(handle)
 
-    def _on_pipe(self, handle: TaskHandle, fd: int, log: TaskLog | None) -> None:
-        data = os.read(fd, 1 << 16)
-        if data:
-            if log is None:
-                handle.result_bytes += data
-            else:
-                log.feed(data)
-            return
+    def _on_pipe(self, handle: TaskHandle, fd: int) -> None:
+        if fd in handle.open_fds:  # an exit handled earlier in this round may have closed it
+            self._read_pipe(handle, fd)
+            self._maybe_finished(handle)
+
+    def _read_pipe(self, handle: TaskHandle, fd: int) -> bool:
+        """Read once; False when nothing is there now or the pipe closed."""
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if not data:
+            self._close_pipe(handle, fd)
+            return False
+        log = self._pipe_logs[fd]
+        if log is None:
+            handle.result_bytes += data
+        else:
+            log.feed(data)
+        return True
+
+    def _close_pipe(self, handle: TaskHandle, fd: int) -> None:
         self._remove_reader(fd)
         os.close(fd)
         handle.open_fds.discard(fd)
+        log = self._pipe_logs.pop(fd)
         if log is not None:
             log.close()
-        self._maybe_finished(handle)
 
     # -- the run ---------------------------------------------------------------------
     def run(self) -> RunOutcome:
@@ -232,7 +257,8 @@ class LocalRun:
         pipes = (handle.stdout_fd, handle.stderr_fd, handle.result_fd)
         for fd, log in zip(pipes, (*logs, None), strict=True):
             os.set_blocking(fd, False)
-            self._add_reader(fd, functools.partial(self._on_pipe, handle, fd, log))
+            self._pipe_logs[fd] = log
+            self._add_reader(fd, functools.partial(self._on_pipe, handle, fd))
         self.reporter.task_launched(spec)
         frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
         foreach = [f for f in spec.frames if f.kind != "split"]

@@ -114,9 +114,16 @@ class Scheduler:
                 _Fanout(spec, steps[0], kind, result.num_splits, result.items_key, result.artifacts)
             )
         elif len(steps) > 1:
-            for index, name in reversed(list(enumerate(steps))):
-                frame = Frame(spec.task_id, "split", index, len(steps))
-                self._release(spec, name, (*spec.frames, frame), result.artifacts)
+            width = len(steps)
+            released = [
+                self._release(
+                    spec, name, (*spec.frames, Frame(spec.task_id, "split", i, width)),
+                    result.artifacts, front=False,
+                )
+                for i, name in enumerate(steps)
+            ]  # fmt: skip
+            for ready in reversed([r for r in released if r is not None]):
+                self._ready.appendleft(ready)
         else:
             self._release(spec, steps[0], spec.frames, result.artifacts)
 
@@ -204,12 +211,30 @@ class Scheduler:
         )
 
     def _release(
-        self, parent: TaskSpec, step: str, frames: tuple[Frame, ...], refs: dict[str, Any]
-    ) -> None:
+        self,
+        parent: TaskSpec,
+        step: str,
+        frames: tuple[Frame, ...],
+        refs: dict[str, Any],
+        *,
+        front: bool = True,
+    ) -> TaskSpec | None:
+        """Make the task of ``step`` that follows ``parent`` ready (or count it toward its join).
+
+        With ``front`` the new task goes to the front of the queue; otherwise it
+        is returned for the caller to place (a split keeps its branches in order).
+        """
         if not self._graph[step].is_join:
             spec = self._new_spec(step, (parent.task_id,), (parent.step_name,), frames, refs)
+        else:
+            spec = self._arrive_at_join(parent, step, frames)
+        if spec is not None and front:
             self._ready.appendleft(spec)
-            return
+        return spec
+
+    def _arrive_at_join(
+        self, parent: TaskSpec, step: str, frames: tuple[Frame, ...]
+    ) -> TaskSpec | None:
         closing = frames[-1]
         key = (step, closing.split_task)
         pending = self._joins.get(key)
@@ -219,8 +244,9 @@ class Scheduler:
         pending.inputs[closing.index] = parent.task_id
         pending.steps[closing.index] = parent.step_name
         pending.remaining -= 1
-        if pending.remaining == 0:
-            del self._joins[key]
-            inputs = tuple(i for i in pending.inputs if i is not None)
-            steps = tuple(s for s in pending.steps if s is not None)
-            self._ready.appendleft(self._new_spec(step, inputs, steps, frames[:-1], {}))
+        if pending.remaining:
+            return None
+        del self._joins[key]
+        inputs = tuple(i for i in pending.inputs if i is not None)
+        steps = tuple(s for s in pending.steps if s is not None)
+        return self._new_spec(step, inputs, steps, frames[:-1], {})

@@ -24,7 +24,7 @@ from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
 from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.runtime._state import StepState
 
-_STEPWELL_DIR = str(Path(__file__).resolve().parents[1])
+_STEPWELL_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
@@ -36,7 +36,9 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
         spec,
         is_join=node.is_join,
         load=lambda ref, context: _load_artifact(store, ref, context),
-        load_blob=lambda key: store.load_blob(key, context=f"foreach items of {spec.pathspec}"),
+        # Each branch reads one item of a blob shared by the whole foreach: hashing all
+        # of it in every branch would cost O(width) per branch, so it is not verified.
+        load_blob=lambda key: store.load_blob(key, verify=False),
         input_refs=lambda step, task_id: _input_refs(ctx, step, task_id),
     )
     flow = ctx.flow_cls(use_cli=False)
@@ -45,7 +47,11 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
         with use_current(_current_info(spec, ctx)), _step_environment(node):
             function = getattr(flow, spec.step_name)
             function(state.inputs()) if node.is_join else function()
-        _check_transition(node, state.transition, spec)
+        try:
+            _check_transition(node, state.transition, spec)
+        except TransitionError as exc:
+            exc.location = f"{node.file}:{node.next_line or node.line}"
+            raise
         result = _success(spec, ctx, flow, state, started)
     except BaseException as exc:  # the error boundary: anything the step does
         if isinstance(exc, KeyboardInterrupt):
@@ -64,10 +70,16 @@ def _success(
 
     transition = state.transition
     num_splits = items_key = None
-    if transition is not None and transition.foreach is not None:
-        items_key, num_splits = _materialize_foreach(spec, ctx, flow, transition.foreach)
-    elif transition is not None and transition.num_parallel is not None:
-        num_splits = _check_parallel(spec, transition.num_parallel)
+    node = ctx.graph[spec.step_name]
+    where = f"{node.file}:{node.next_line}"
+    try:
+        if transition is not None and transition.foreach is not None:
+            items_key, num_splits = _materialize_foreach(spec, ctx, flow, transition.foreach)
+        elif transition is not None and transition.num_parallel is not None:
+            num_splits = _check_parallel(spec, transition.num_parallel)
+    except ForeachError as exc:
+        exc.location = exc.location or where
+        raise
     artifacts = dict(state.inherited)
     artifacts.update(save_artifacts(ctx.store, state.changed_artifacts(flow)))
     return TaskResult(
@@ -142,13 +154,43 @@ def _failure(spec: TaskSpec, exc: BaseException, started: float) -> TaskResult:
 
 
 def format_user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` without stepwell's own frames."""
+    """The traceback of ``exc`` and the exceptions chained to it, without stepwell's frames.
+
+    A stepwell error raised outside the user's code (e.g. an empty foreach) has
+    no frames left: then only its message is shown, which names the location.
+    """
+    chain: list[tuple[BaseException, str]] = []
+    current: BaseException | None = exc
+    link = ""
+    while current is not None and all(current is not seen for seen, _ in chain):
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    parts: list[str] = []
+    for error, link in reversed(chain):
+        parts.append(_format_one(error))
+        if link:
+            parts.append(link)
+    return "".join(parts)
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def _format_one(exc: BaseException) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
         if not frame.filename.startswith(_STEPWELL_DIR)
     ]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines = (
+        ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    )
     if isinstance(exc, StepwellError):
         lines.append(f"{type(exc).__name__}: {exc}\n")
     else:

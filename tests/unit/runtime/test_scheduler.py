@@ -565,12 +565,6 @@ def test_task_ids_are_unique_across_a_whole_run() -> None:
     assert len({s.key for s in launched}) == len(launched)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="minor bug: Scheduler.task_succeeded creates a static split's branch specs in "
-    "reverse (to appendleft them in order), so the first branch, launched first, gets the "
-    "highest task id (left=3, right=2): task ids do not follow launch order",
-)
 def test_task_ids_follow_launch_order_across_a_static_split() -> None:
     scheduler = make_scheduler(BranchFlow)
     succeed(scheduler, take(scheduler), "left", "right")
