@@ -152,6 +152,15 @@ class MetadataStore(abc.ABC):
         """The artifacts of a task attempt (the latest one by default), by name."""
 
     @abc.abstractmethod
+    def artifacts_of_tasks(
+        self, flow_name: str, run_id: str, task_ids: Sequence[str]
+    ) -> dict[str, dict[str, ArtifactRecord]]:
+        """The artifacts of many tasks (latest attempts) at once: task id -> name -> record.
+
+        For a join over thousands of inputs: a few queries instead of one per input.
+        """
+
+    @abc.abstractmethod
     def get_task_metadata(
         self,
         flow_name: str,

@@ -26,6 +26,7 @@ from stepwell.runtime._context import RunInfo, WorkerContext
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
 from stepwell.runtime._logs import STREAMS, TaskLog
 from stepwell.runtime._params import parameters_as_json
+from stepwell.runtime._refs import record_of
 from stepwell.runtime._report import Reporter
 from stepwell.runtime._scheduler import RetryPolicy, Scheduler
 from stepwell.runtime._spec import TaskResult, TaskSpec
@@ -310,19 +311,9 @@ def _replace_run_id(info: RunInfo, run_id: str) -> RunInfo:
 
 
 def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
-    from stepwell.metadata import ArtifactRecord, TaskOutcome
+    from stepwell.metadata import TaskOutcome
 
-    artifacts = [
-        ArtifactRecord(
-            name=name,
-            key=ref.key,
-            serializer=ref.serializer,
-            type_name=ref.type_name,
-            size=ref.size,
-            meta=json.dumps(ref.meta),
-        )
-        for name, ref in result.artifacts.items()
-    ]
+    artifacts = [record_of(name, ref) for name, ref in result.artifacts.items()]
     frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
     foreach = [f for f in spec.frames if f.kind != "split"]
     exception = None

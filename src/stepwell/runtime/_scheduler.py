@@ -224,6 +224,7 @@ class Scheduler:
         With ``front`` the new task goes to the front of the queue; otherwise it
         is returned for the caller to place (a split keeps its branches in order).
         """
+        spec: TaskSpec | None
         if not self._graph[step].is_join:
             spec = self._new_spec(step, (parent.task_id,), (parent.step_name,), frames, refs)
         else:

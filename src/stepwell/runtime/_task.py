@@ -21,6 +21,7 @@ from stepwell.exceptions import ForeachError, StepwellError, TransitionError
 from stepwell.flow import CurrentInfo, FlowSpec, Transition, use_current
 from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
+from stepwell.runtime._refs import refs_of
 from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.runtime._state import StepState
 
@@ -39,7 +40,7 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
         # Each branch reads one item of a blob shared by the whole foreach: hashing all
         # of it in every branch would cost O(width) per branch, so it is not verified.
         load_blob=lambda key: store.load_blob(key, verify=False),
-        input_refs=lambda step, task_id: _input_refs(ctx, step, task_id),
+        input_refs=_InputRefs(ctx, spec.input_task_ids),
     )
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
@@ -230,16 +231,32 @@ def _load_artifact(store: Any, ref: Any, context: str) -> Any:
     return load_artifact(store, ref, context=context)
 
 
-def _input_refs(ctx: WorkerContext, step: str, task_id: str) -> dict[str, Any]:
-    from stepwell.store import ArtifactRef
+class _InputRefs:
+    """Artifact refs of a join's inputs, fetched from metadata a chunk of inputs at a time.
 
-    records = ctx.metadata.list_artifacts(ctx.info.flow_name, ctx.info.run_id, step, task_id)
-    return {
-        name: ArtifactRef(
-            key=r.key, serializer=r.serializer, type_name=r.type_name, size=r.size, meta=r.meta
-        )
-        for name, r in records.items()
-    }
+    Reading one input costs one query; iterating over all of them costs one
+    query per ``CHUNK`` inputs, not one per input.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, ctx: WorkerContext, task_ids: tuple[str, ...]) -> None:
+        self._ctx = ctx
+        self._task_ids = task_ids
+        self._position = {task_id: i for i, task_id in enumerate(task_ids)}
+        self._refs: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, step: str, task_id: str) -> dict[str, Any]:
+        if task_id not in self._refs:
+            first = self._position[task_id] // self.CHUNK * self.CHUNK
+            self._fetch(self._task_ids[first : first + self.CHUNK])
+        return self._refs[task_id]
+
+    def _fetch(self, task_ids: tuple[str, ...]) -> None:
+        info = self._ctx.info
+        found = self._ctx.metadata.artifacts_of_tasks(info.flow_name, info.run_id, task_ids)
+        for task_id, records in found.items():
+            self._refs[task_id] = refs_of(records)
 
 
 def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:

@@ -44,7 +44,8 @@ class FlowRun:
 
     def artifacts(self, step: str, task_id: str | None = None) -> dict[str, Any]:
         """Artifact values of one task of ``step`` (the only one when ``task_id`` is None)."""
-        from stepwell.store import ArtifactRef, ContentStore, LocalStorage, load_artifact
+        from stepwell.runtime._refs import refs_of
+        from stepwell.store import ContentStore, LocalStorage, load_artifact
 
         assert self.run_id is not None, f"the run did not start:\n{self.stderr}"
         if task_id is None:
@@ -53,19 +54,7 @@ class FlowRun:
             task_id = tasks[0].task_id
         records = self.metadata.list_artifacts(self.flow_name, self.run_id, step, task_id)
         store = ContentStore(LocalStorage(self.home))
-        return {
-            name: load_artifact(
-                store,
-                ArtifactRef(
-                    key=r.key,
-                    serializer=r.serializer,
-                    type_name=r.type_name,
-                    size=r.size,
-                    meta=r.meta,
-                ),
-            )
-            for name, r in records.items()
-        }
+        return {name: load_artifact(store, ref) for name, ref in refs_of(records).items()}
 
 
 def run_flow(
