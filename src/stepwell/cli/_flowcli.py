@@ -46,7 +46,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     """The click group of one flow: run, check, show, output-dot."""
 
     @click.group(help=(flow_cls.__doc__ or f"The {flow_cls.__name__} flow.").strip())
-    @click.option("--quiet", is_flag=True, help="Print only failures and the final line.")
+    @click.option("--quiet", is_flag=True, help="Print nothing but failures.")
     @click.option(
         "--no-pylint",
         "--pylint",
@@ -107,7 +107,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         help="How tasks run locally (default: fork).",
     )
     @click.option("--namespace", default=None, help="The namespace of the run.")
-    @click.option("--quiet", "quiet_run", is_flag=True, help="Print only failures and the result.")
+    @click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures.")
     @click.pass_context
     def run(
         ctx: click.Context,

@@ -35,11 +35,19 @@ def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
     run_flow_cli(flows[0], [command, *args])
 
 
-def _flow_command(name: str, help_text: str) -> click.Command:
-    @click.command(name, help=help_text, context_settings=_PASS_THROUGH, add_help_option=False)
-    @click.argument("flow_file", type=click.Path(exists=True, dir_okay=False))
+def _flow_command(name: str, help_text: str, hidden: bool = False) -> click.Command:
+    # The flow's own options (and --help) come after FLOW_FILE and belong to the flow's CLI.
+    @click.command(
+        name, help=help_text, context_settings=_PASS_THROUGH, add_help_option=False, hidden=hidden
+    )
+    @click.argument("flow_file", metavar="FLOW_FILE")
     @click.pass_context
     def command(ctx: click.Context, flow_file: str) -> None:
+        if flow_file in ("--help", "-h"):
+            click.echo(ctx.get_help())
+            return
+        if not Path(flow_file).is_file():
+            raise click.BadParameter(f"{flow_file!r} is not a file.", param_hint="FLOW_FILE")
         with cli_errors():
             _exec_flow_file(flow_file, name, list(ctx.args))
 
@@ -59,3 +67,5 @@ for _name, _help in (
     ("output-dot", "Print a flow file's graph in Graphviz DOT."),
 ):
     main.add_command(_flow_command(_name, _help))
+# The subprocess executor's entry: one task, whether or not the file has a __main__ block.
+main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

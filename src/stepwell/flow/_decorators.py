@@ -128,6 +128,12 @@ class StepDecorator(Decorator):
     """A decorator that applies to one step."""
 
     def attach(self, func: F) -> F:
+        if isinstance(func, type) or not callable(func):
+            raise DecoratorError(
+                f"@{self.NAME} is a step decorator; apply it to a @step method, not to {func!r}.",
+                location=_location(func),
+                decorator=self.NAME,
+            )
         existing: list[StepDecorator] = list(getattr(func, STEP_DECORATORS_ATTR, ()))
         if not self.allow_multiple and any(d.NAME == self.NAME for d in existing):
             raise DecoratorError(
@@ -143,6 +149,13 @@ class FlowDecorator(Decorator):
     """A decorator that applies to a FlowSpec subclass."""
 
     def attach(self, cls: type) -> type:
+        if not isinstance(cls, type):
+            raise DecoratorError(
+                f"@{self.NAME} is a flow decorator; apply it to the FlowSpec class, "
+                f"not to {getattr(cls, '__name__', cls)!r}.",
+                location=_location(cls),
+                decorator=self.NAME,
+            )
         existing = list(cls.__dict__.get(FLOW_DECORATORS_ATTR, ()))
         if not self.allow_multiple and any(d.NAME == self.NAME for d in existing):
             raise DecoratorError(
@@ -163,7 +176,11 @@ def make_decorator(cls: type[D]) -> Callable[..., Any]:
 
     def decorator(target: Any = None, /, **kwargs: Any) -> Any:
         if target is not None and not kwargs and callable(target):
-            return cls.build().attach(target)  # type: ignore[attr-defined]
+            try:
+                return cls.build().attach(target)  # type: ignore[attr-defined]
+            except DecoratorError:
+                render_if_uncaught()
+                raise
         if target is not None:
             kind = "step method" if step_level else "FlowSpec class"
             raise DecoratorError(
@@ -181,7 +198,11 @@ def make_decorator(cls: type[D]) -> Callable[..., Any]:
             raise
 
         def apply(obj: Any) -> Any:
-            return instance.attach(obj)  # type: ignore[attr-defined]
+            try:
+                return instance.attach(obj)  # type: ignore[attr-defined]
+            except DecoratorError:
+                render_if_uncaught()
+                raise
 
         return apply
 

@@ -43,6 +43,10 @@ RESERVED_PARAMETER_NAMES = frozenset(
 )
 
 
+#: Extra keyword arguments Metaflow passes through to its command line; accepted, unused.
+_ACCEPTED_EXTRAS = frozenset({"hidden", "envvar", "metavar", "multiple"})
+
+
 class _JSONTypeClass:
     """Marks a parameter whose command-line value is JSON text (``type=JSONType``)."""
 
@@ -115,8 +119,16 @@ class Parameter:
         required: bool = False,
         show_default: bool = True,
         separator: str | None = None,
-        **_ignored: Any,
+        **extra: Any,
     ) -> None:
+        unknown = sorted(set(extra) - _ACCEPTED_EXTRAS)
+        if unknown:
+            render_if_uncaught()
+            raise ParameterError(
+                f"Parameter {name!r} got unknown argument(s) {', '.join(unknown)}. Valid: name, "
+                "default, type, help, required, show_default, separator.",
+                parameter=name,
+            )
         if not isinstance(name, str) or not _NAME_RE.match(name):
             render_if_uncaught()
             raise ParameterError(
@@ -169,7 +181,10 @@ class Parameter:
     def convert(self, raw: Any, source: str = "the command line") -> Any:
         """Turn a command-line string (or a Python value) into the parameter's type."""
         if self.separator and isinstance(raw, str):
-            return [self.convert(part, source) for part in raw.split(self.separator)]
+            return [self._convert_one(part, source) for part in raw.split(self.separator)]
+        return self._convert_one(raw, source)
+
+    def _convert_one(self, raw: Any, source: str) -> Any:
         kind = self.type
         try:
             if kind is bool:
@@ -288,6 +303,9 @@ class ConfigValue(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._data))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ConfigValue, (self._data,))
+
     def __repr__(self) -> str:
         return f"ConfigValue({self._data!r})"
 
@@ -305,7 +323,7 @@ def _default_parser(text: str) -> Any:
 
 
 class Config(Parameter):
-    """A configuration fixed before the flow is built (``--config NAME FILE``).
+    """A configuration fixed before the flow is built (``--<name> FILE`` on the command line).
 
     Args:
         name: The configuration's name on the command line.

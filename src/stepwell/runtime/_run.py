@@ -245,6 +245,14 @@ class LocalRun:
             if spec is None:
                 break
             launches.append(self._launch(spec))
+            gang = spec.frames[-1] if spec.frames else None
+            if gang and gang.kind == "parallel" and gang.index == 0 and spec.attempt == 0:
+                # A @parallel gang starts together, even past --max-workers: its
+                # tasks may wait for each other.
+                for _ in range(gang.width - 1):
+                    member = scheduler.next_task()
+                    assert member is not None
+                    launches.append(self._launch(member))
         if launches:
             self.metadata.register_tasks(launches)
 

@@ -1,9 +1,10 @@
 """The ``subprocess`` executor: a fresh interpreter per task.
 
 For steps that need their own interpreter (per-step environments) and for
-platforms without ``fork``. The child runs ``python <flow file> _task``: the
-flow file is ``__main__`` there too, so pickled classes resolve the same way
-as in forked tasks. Exit is observed through a pidfd where the OS has one.
+platforms without ``fork``. The child runs ``python -m stepwell.cli _task
+<flow file>``, which executes the flow file as ``__main__`` (so pickled
+classes resolve the same way as in forked tasks), with or without an
+``if __name__ == "__main__"`` block. Exit is observed through a pidfd where the OS has one.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class SubprocessExecutor(Executor):
         env = {**os.environ, RESULT_FD_ENV: str(res_w)}
         try:
             proc = subprocess.Popen(
-                [self._python, ctx.info.flow_file, "_task"],
+                [self._python, "-m", "stepwell.cli", "_task", ctx.info.flow_file],
                 stdin=subprocess.PIPE,
                 stdout=out_w,
                 stderr=err_w,

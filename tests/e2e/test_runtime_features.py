@@ -1,0 +1,51 @@
+"""Runtime behaviour beyond the flow shapes: gangs, executors, the stepwell command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepwell.testing import run_flow
+
+FLOWS = Path(__file__).parents[1] / "flows"
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_parallel_gang_starts_together_even_with_one_worker(
+    executor: str, stepwell_home: Path, tmp_path: Path
+) -> None:
+    run = run_flow(
+        FLOWS / "runtime" / "gang_flow.py",
+        "--max-workers", "1", "--executor", executor, "--rendezvous", str(tmp_path),
+        home=stepwell_home,
+    )  # fmt: skip
+    assert run.ok, run.stderr
+    assert run.artifacts("join")["ranks"] == [0, 1, 2]
+
+
+def test_subprocess_executor_runs_a_file_without_a_main_block(
+    stepwell_home: Path, tmp_path: Path
+) -> None:
+    source = (FLOWS / "shapes" / "linear_flow.py").read_text()
+    source = re.sub(r'\nif __name__ == "__main__":\n.*', "\n", source, flags=re.S)
+    flow = tmp_path / "no_main.py"
+    flow.write_text(source)
+    out = subprocess.run(
+        [sys.executable, "-m", "stepwell.cli", "run", str(flow), "--executor", "subprocess"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "succeeded" in out.stderr
+
+
+def test_stepwell_run_help_shows_usage() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "stepwell.cli", "run", "--help"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "FLOW_FILE" in out.stdout
