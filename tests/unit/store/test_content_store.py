@@ -55,7 +55,7 @@ def test_same_content_is_stored_once(store: ContentStore, local: LocalStorage) -
 
 def test_save_blobs_writes_in_parallel_and_keeps_order(tmp_path: pathlib.Path) -> None:
     counting = CountingStorage(LocalStorage(tmp_path))
-    payloads = [f"payload {i}".encode() * 100 for i in range(24)]
+    payloads = [f"payload {i}".encode() * 20_000 for i in range(24)]  # ~5 MB: parallel
     with ContentStore(counting, max_threads=4) as store:
         refs = store.save_blobs(payloads)
         assert [bytes(store.load_blob(r.key)) for r in refs] == payloads
@@ -185,10 +185,19 @@ def test_keys_that_are_not_digests_are_rejected(store: ContentStore, key: str) -
 
 
 def test_close_stops_the_pool_and_a_later_save_starts_another(store: ContentStore) -> None:
-    store.save_blobs([b"a", b"b"])
+    big = [os.urandom(3 << 20), os.urandom(3 << 20)]  # over the inline-write threshold
+    store.save_blobs(big)
     pool = store._pool
     assert pool is not None
     store.close()
     assert store._pool is None
-    store.save_blobs([b"c", b"d"])
+    store.save_blobs([os.urandom(3 << 20), os.urandom(3 << 20)])
     assert store._pool is not None and store._pool is not pool
+
+
+def test_small_sets_are_written_inline_without_threads(tmp_path: pathlib.Path) -> None:
+    counting = CountingStorage(LocalStorage(tmp_path))
+    with ContentStore(counting, max_threads=4) as store:
+        store.save_blobs([b"a" * 100, b"b" * 100])
+        assert store._pool is None
+    assert counting.calls["save_bytes"] == 2
