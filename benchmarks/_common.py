@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +93,8 @@ def render_flow(flow: str, tool: Tool, dest_dir: Path) -> Path:
     return path
 
 
-def tool_env(tool: Tool, scratch: Path) -> dict[str, str]:
-    """The environment for one run: the caller's, minus tool settings, pointed at ``scratch``."""
+def run_env(scratch: Path) -> dict[str, str]:
+    """A run's environment (both tools): the caller's, minus tool settings, in ``scratch``."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -122,7 +121,7 @@ class RunResult:
     log_tail: str
 
 
-@contextmanager
+@contextlib.contextmanager
 def scratch_dir(prefix: str = "stepwell-bench-") -> Iterator[Path]:
     """A temporary directory removed on exit."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
@@ -143,7 +142,7 @@ def run_command(
     """Run ``python flow.py [global args] COMMAND`` for ``tool`` in a fresh scratch directory."""
     argv = [str(tool.python), str(flow_path), *tool.global_args, *command]
     with scratch_dir() as scratch:
-        env = tool_env(tool, scratch)
+        env = run_env(scratch)
         return time_process(argv, cwd=scratch, env=env, sample_rss=sample_rss, timeout=timeout)
 
 

@@ -24,10 +24,10 @@ from _common import (  # noqa: E402  (after dont_write_bytecode)
     Tool,
     median,
     metaflow_tool,
+    run_env,
     scratch_dir,
     stepwell_tool,
     time_process,
-    tool_env,
     verdict,
 )
 
@@ -43,7 +43,7 @@ def time_snippets(tool: Tool, codes: Sequence[str], repeat: int) -> dict[str, li
     """Seconds of ``python -c CODE`` for the baseline and each code, ``repeat`` times each."""
     times: dict[str, list[float]] = {code: [] for code in [BASELINE, *codes]}
     with scratch_dir() as scratch:
-        env = tool_env(tool, scratch)
+        env = run_env(scratch)
         for _ in range(repeat):
             for code in times:
                 result = time_process([str(tool.python), "-c", code], cwd=scratch, env=env)
@@ -73,7 +73,7 @@ def print_import_detail(tool: Tool, code: str, top: int = 15) -> None:
         done = subprocess.run(
             [str(tool.python), "-X", "importtime", "-c", code],
             cwd=scratch,
-            env=tool_env(tool, scratch),
+            env=run_env(scratch),
             capture_output=True,
             text=True,
         )

@@ -157,6 +157,7 @@ class Row:
     target_ratio: float | None
     verdict: str
     flows: dict[str, FlowStats]  # by "tool/flow"
+    note: str = ""  # what the figure is, when not the plain wall time
 
     def failed(self, tool: str) -> bool:
         return any(s.failed for k, s in self.flows.items() if k.startswith(tool + "/"))
@@ -176,7 +177,12 @@ def summarise(benchmarks: Sequence[Benchmark], results: Results) -> list[Row]:
         }
         failed = any(stats.failed for stats in flows.values())
         outcome = "n/a (a run failed)" if failed else verdict(ratio, bench.target)
-        rows.append(Row(bench.name, sw, mf, ratio, bench.target, outcome, flows))
+        note = (
+            f"added time = median of ({bench.flow} minus {bench.baseline}), paired by repetition"
+            if bench.baseline
+            else ""
+        )
+        rows.append(Row(bench.name, sw, mf, ratio, bench.target, outcome, flows, note))
     return rows
 
 
@@ -224,7 +230,8 @@ def markdown_table(rows: Sequence[Row]) -> str:
         target = "-" if row.target_ratio is None else f"≤ 1/{round(1 / row.target_ratio)}"
         cells = [row.benchmark, sw, mf, _fmt(row.ratio), target, row.verdict]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    notes = [f"- {row.benchmark}: {row.note}" for row in rows if row.note]
+    return "\n".join(lines + ([""] if notes else []) + notes) + "\n"
 
 
 def detail_lines(rows: Sequence[Row]) -> list[str]:

@@ -49,3 +49,30 @@ def test_stepwell_run_help_shows_usage() -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "FLOW_FILE" in out.stdout
+
+
+def test_current_describes_the_running_task(stepwell_home: Path) -> None:
+    run = run_flow(
+        FLOWS / "runtime" / "current_flow.py", "--tag", "nightly", "--tag", "v2",
+        home=stepwell_home, env={"STEPWELL_USER": "ana"},
+    )  # fmt: skip
+    assert run.ok, run.stderr
+    [start] = run.tasks("start")
+    seen = run.artifacts("start")["seen"]
+    assert seen == {
+        "flow_name": "CurrentFlow",
+        "run_id": run.run_id,
+        "step_name": "start",
+        "task_id": start.task_id,
+        "retry_count": 0,
+        "origin_run_id": None,
+        "pathspec": f"CurrentFlow/{run.run_id}/start/{start.task_id}",
+        "namespace": "user:ana",
+        "username": "ana",
+        "tags": ["nightly", "v2"],
+        "parameter_names": ["alpha"],
+        "is_running_flow": True,
+    }
+    assert run.artifacts("end")["end_step"] == "end"
+    record = run.metadata.get_run("CurrentFlow", run.run_id)
+    assert record.user == "ana" and set(record.tags) == {"nightly", "v2"}
