@@ -14,12 +14,10 @@ _LEN = struct.Struct("<Q")
 def send_message(sock: socket.socket, message: Any, fds: Sequence[int] = ()) -> None:
     """Send one message; ``fds`` travel with its length header (SCM_RIGHTS)."""
     body = pickle.dumps(message, protocol=5)
-    header = _LEN.pack(len(body))
-    if fds:
-        socket.send_fds(sock, [header], list(fds))
-    else:
-        sock.sendall(header)
-    sock.sendall(body)
+    data = _LEN.pack(len(body)) + body
+    sent = socket.send_fds(sock, [data], list(fds)) if fds else sock.send(data)
+    if sent < len(data):  # one system call in the usual case; the rest, if any, after
+        sock.sendall(memoryview(data)[sent:])
 
 
 def _recv_exact(sock: socket.socket, size: int, prefix: bytes = b"") -> bytes | None:

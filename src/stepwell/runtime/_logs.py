@@ -39,9 +39,8 @@ class TaskLog:
         stream: str,
         echo: Callable[[str, str], None] | None,
     ) -> None:
-        self._path = log_path(
-            home, spec.flow_name, spec.run_id, spec.step_name, spec.task_id, spec.attempt, stream
-        )
+        self._home = home
+        self._spec = spec
         self._prefix = f"[{spec.run_id}/{spec.step_name}/{spec.task_id}]"
         if spec.attempt:
             self._prefix = self._prefix[:-1] + f" attempt {spec.attempt}]"
@@ -66,9 +65,12 @@ class TaskLog:
             self._file = None
 
     def _write(self, lines: list[bytes]) -> None:
-        if self._file is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self._path, "ab", buffering=0)  # noqa: SIM115 - kept open
+        if self._file is None:  # the first line: only now is the path worth building
+            spec = self._spec
+            path = log_path(self._home, spec.flow_name, spec.run_id, spec.step_name,
+                            spec.task_id, spec.attempt, self._stream)  # fmt: skip
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open
         stamp = _timestamp()
         self._file.write(b"".join(stamp + b" " + line + b"\n" for line in lines))
         if self._echo is not None:
