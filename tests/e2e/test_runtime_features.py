@@ -76,3 +76,28 @@ def test_current_describes_the_running_task(stepwell_home: Path) -> None:
     assert run.artifacts("end")["end_step"] == "end"
     record = run.metadata.get_run("CurrentFlow", run.run_id)
     assert record.user == "ana" and set(record.tags) == {"nightly", "v2"}
+
+
+def test_config_values_reach_decorators_and_steps(stepwell_home: Path, tmp_path: Path) -> None:
+    flow = FLOWS / "runtime" / "config_flow.py"
+    run = run_flow(flow, home=stepwell_home)
+    assert run.ok, run.stderr
+    assert run.artifacts("start")["mode"] == "fast"
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"env": {"MODE": "thorough"}, "retries": 2}')
+    run = run_flow(flow, "--settings", str(settings), home=stepwell_home)
+    assert run.ok, run.stderr
+    data = run.artifacts("start")
+    assert data["mode"] == "thorough" and data["retries"] == 2
+
+
+def test_a_config_value_of_the_wrong_type_fails_naming_decorator_and_path(
+    stepwell_home: Path, tmp_path: Path
+) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"env": {"MODE": "x"}, "retries": "many"}')
+    run = run_flow(FLOWS / "runtime" / "config_flow.py", "--settings", str(settings),
+                   home=stepwell_home)  # fmt: skip
+    assert not run.ok
+    assert "@retry" in run.stderr and "'times' must be int" in run.stderr
+    assert "settings.retries" in run.stderr and "Traceback" not in run.stderr

@@ -5,6 +5,7 @@ effects, no names injected into globals); interpretation belongs to
 ``graph/`` and ``runtime/``. This layer imports nothing above ``config``.
 """
 
+from stepwell.flow._config import Config, ConfigValue, DelayedConfig, resolve_decorator
 from stepwell.flow._current import Current, CurrentInfo, current, use_current
 from stepwell.flow._decorators import (
     Decorator,
@@ -17,8 +18,6 @@ from stepwell.flow._decorators import (
 from stepwell.flow._flowspec import INTERNAL_PREFIX, FlowSpec, TaskState, Transition
 from stepwell.flow._loading import flows_in_module, import_flow_file, load_flow_class
 from stepwell.flow._parameters import (
-    Config,
-    ConfigValue,
     IncludeFile,
     JSONType,
     Parameter,
@@ -33,6 +32,7 @@ __all__ = [
     "Current",
     "CurrentInfo",
     "Decorator",
+    "DelayedConfig",
     "FlowDecorator",
     "FlowSpec",
     "IncludeFile",
@@ -50,6 +50,7 @@ __all__ = [
     "is_step",
     "load_flow_class",
     "make_decorator",
+    "resolve_decorator",
     "step",
     "step_decorators",
     "step_marker",

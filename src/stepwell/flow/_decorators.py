@@ -73,17 +73,20 @@ class Decorator:
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
+        delayed = False
         for field in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, field.name)
             hint = hints.get(field.name, Any)
-            if _is_delayed(value):
+            if _is_delayed(value):  # a Config value: checked once the run resolves it
+                delayed = True
                 continue
             if not _type_ok(value, hint):
                 self._fail(
                     f"@{self.NAME}({field.name}={value!r}): '{field.name}' must be "
                     f"{_type_name(hint)}, got {type(value).__name__}."
                 )
-        self.validate()
+        if not delayed:
+            self.validate()
 
     def validate(self) -> None:
         """Check value ranges; override in subclasses and call :meth:`_fail`."""

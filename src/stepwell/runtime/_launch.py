@@ -8,7 +8,7 @@ from typing import Any
 
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError
-from stepwell.flow import FlowSpec
+from stepwell.flow import FlowSpec, resolve_decorator
 from stepwell.runtime._params import resolve_parameters
 from stepwell.runtime._report import Reporter, make_reporter
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
@@ -36,6 +36,7 @@ def start_run(
     graph = check_flow(flow_cls)
     username = settings.username
     parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
+    _apply_configs(graph, flow_cls, parameters)
     executor_name = executor or settings.executor
     if executor_name not in EXECUTORS:
         raise ConfigError(
@@ -63,6 +64,15 @@ def start_run(
         metadata_factory=lambda: _open_metadata(home),
     )
     return run.run()
+
+
+def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> None:
+    """Give decorator attributes written as ``config.x.y`` their values for this run."""
+    configs = {
+        attr: values[attr] for attr, p in flow_cls._sw_parameters().items() if p.kind == "config"
+    }
+    for node in graph:
+        node.decorators = tuple(resolve_decorator(d, configs) for d in node.decorators)
 
 
 def _open_metadata(home: Path) -> Any:

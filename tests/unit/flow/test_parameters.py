@@ -107,3 +107,30 @@ def test_config_default_value_and_parser() -> None:
 def test_config_values_survive_pickling() -> None:
     value = ConfigValue({"train": {"cpu": 4}})
     assert pickle.loads(pickle.dumps(value)).train.cpu == 4
+
+
+def test_config_paths_in_decorators_are_resolved_and_validated_later() -> None:
+    from stepwell import resources
+    from stepwell.exceptions import DecoratorError
+    from stepwell.flow import resolve_decorator, step_decorators
+
+    settings = Config("settings")
+    settings.attribute = "settings"
+
+    @resources(cpu=settings.train.cpu, memory=settings["train"]["memory"])
+    def train(self):
+        pass
+
+    [delayed] = step_decorators(train)
+    assert repr(delayed.cpu) == "settings.train.cpu"
+    resolved = resolve_decorator(
+        delayed, {"settings": ConfigValue({"train": {"cpu": 4, "memory": 512}})}
+    )
+    assert (resolved.cpu, resolved.memory) == (4, 512)
+    assert repr(delayed.cpu) == "settings.train.cpu"  # the class's own record is untouched
+    with pytest.raises(DecoratorError) as info:
+        resolve_decorator(delayed, {"settings": ConfigValue({"train": {"cpu": -1, "memory": 1}})})
+    assert "'cpu' must be positive" in str(info.value) and "settings.train.cpu" in str(info.value)
+    with pytest.raises(ParameterError) as missing:
+        resolve_decorator(delayed, {"settings": ConfigValue({"train": {}})})
+    assert "no key 'cpu'" in str(missing.value)
