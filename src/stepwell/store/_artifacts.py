@@ -75,8 +75,9 @@ def load_artifact(
     """Read and deserialize one artifact.
 
     ``context`` names it in errors, e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``.
-    A NumPy array (and arrays inside pickled values) comes back as a read-only
-    view of the stored blob.
+    A NumPy array (and arrays inside pickled values) comes back as a writable,
+    copy-on-write view of the stored blob: zero copy until written, and the
+    blob itself never changes.
     """
     buffer = store.load_blob(ref.key, verify=verify, context=context)
     try:
