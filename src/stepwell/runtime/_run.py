@@ -9,7 +9,6 @@ heartbeat is due — so no time is lost to polling.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import pickle
 import selectors
@@ -269,8 +268,6 @@ class LocalRun:
             self._pipe_logs[fd] = log
             self._add_reader(fd, functools.partial(self._on_pipe, handle, fd))
         self.reporter.task_launched(spec)
-        frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
-        foreach = [f for f in spec.frames if f.kind != "split"]
         return TaskLaunch(
             flow_name=spec.flow_name,
             run_id=spec.run_id,
@@ -278,8 +275,8 @@ class LocalRun:
             task_id=spec.task_id,
             attempt=spec.attempt,
             parent_task_ids=spec.input_task_ids,
-            foreach_stack=json.dumps(frames),
-            index=foreach[-1].index if foreach else None,
+            foreach_stack=spec.frames_json,
+            index=spec.foreach_index,
             started_at=handle.launched_at,
         )
 
@@ -322,8 +319,6 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
     from stepwell.metadata import TaskOutcome
 
     artifacts = [record_of(name, ref) for name, ref in result.artifacts.items()]
-    frames = [[f.split_task, f.kind, f.index, f.width] for f in spec.frames]
-    foreach = [f for f in spec.frames if f.kind != "split"]
     exception = None
     if not result.ok:
         exception = result.traceback or f"{result.exception_type}: {result.exception}"
@@ -339,8 +334,8 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
         exception=exception,
         artifacts=artifacts,
         parent_task_ids=spec.input_task_ids,
-        foreach_stack=json.dumps(frames),
-        index=foreach[-1].index if foreach else None,
+        foreach_stack=spec.frames_json,
+        index=spec.foreach_index,
         next_steps=result.next_steps,
         split_count=result.num_splits,
     )

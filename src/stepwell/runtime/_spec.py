@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -43,6 +44,19 @@ class TaskSpec:
     @property
     def key(self) -> tuple[str, int]:
         return (self.task_id, self.attempt)
+
+    @property
+    def frames_json(self) -> str:
+        """The enclosing splits as JSON, as the metadata store keeps them."""
+        return json.dumps([[f.split_task, f.kind, f.index, f.width] for f in self.frames])
+
+    @property
+    def foreach_index(self) -> int | None:
+        """Index in the innermost foreach (or @parallel gang); None outside one."""
+        for frame in reversed(self.frames):
+            if frame.kind != "split":
+                return frame.index
+        return None
 
 
 @dataclass
