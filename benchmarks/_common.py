@@ -119,6 +119,7 @@ class RunResult:
     max_rss_mib: float  # ru_maxrss of the waited process: max(itself, its waited descendants)
     own_hwm_mib: float | None  # VmHWM of the top process alone, sampled (only if asked)
     log_tail: str
+    timed_out: bool = False
 
 
 @contextlib.contextmanager
@@ -171,7 +172,8 @@ def time_process(
         )
         if sampler:
             sampler.start(proc.pid)
-        deadline = threading.Timer(timeout, _kill_group, (proc.pid,))
+        expired = threading.Event()
+        deadline = threading.Timer(timeout, lambda: (expired.set(), _kill_group(proc.pid)))
         deadline.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -193,6 +195,7 @@ def time_process(
         max_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
         own_hwm_mib=own_hwm,
         log_tail=tail,
+        timed_out=expired.is_set(),
     )
 
 

@@ -132,7 +132,8 @@ def _print_progress(rep: int, bench: Benchmark, tool: Tool, flow: str, r: RunRes
         rss = f"  max RSS {r.max_rss_mib:.0f} MiB" if bench.sample_rss else ""
         print(f"{label} {r.seconds:8.3f} s{rss}", flush=True)
     else:
-        print(f"{label} FAILED (exit {r.returncode})", flush=True)
+        why = ", killed at --timeout" if r.timed_out else ""
+        print(f"{label} FAILED (exit {r.returncode}{why})", flush=True)
 
 
 @dataclass
@@ -209,7 +210,11 @@ def _flow_stats(series: Series) -> FlowStats:
         median_s=series.median(),
         failed=None
         if failed is None
-        else {"returncode": failed.returncode, "log": failed.log_tail},
+        else {
+            "returncode": failed.returncode,
+            "timed_out": failed.timed_out,
+            "log": failed.log_tail,
+        },
         max_rss_mib=max(r.max_rss_mib for r in series.runs) if hwm else None,
         scheduler_vmhwm_mib=max(hwm) if hwm else None,
     )
@@ -248,7 +253,8 @@ def detail_lines(rows: Sequence[Row]) -> list[str]:
                 )
             if stats.failed:
                 tail = str(stats.failed["log"]).strip().splitlines()[-15:]
-                line += f"\n  FAILED, exit {stats.failed['returncode']}; output ends:"
+                why = "killed at --timeout" if stats.failed["timed_out"] else "exit"
+                line += f"\n  FAILED ({why}, exit {stats.failed['returncode']}); output ends:"
                 line += "".join(f"\n      {t}" for t in tail)
             lines.append(line)
     return lines

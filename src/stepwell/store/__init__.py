@@ -24,7 +24,8 @@ Rules the modules here keep:
 - Errors are :mod:`stepwell.exceptions` classes that name the key (and, when
   the caller gives one, the artifact and task), never raw ``OSError``.
 - Loading a pickled artifact runs code: the store must be trusted. Typed
-  values come back as read-only views of the stored blob (zero copy).
+  values come back as copy-on-write views of the stored blob (zero copy until
+  written).
 - No module-level mutable state beyond the backend-name registry (and a note of
   which process started blake3's thread pool, which does not survive fork).
 """

@@ -10,8 +10,8 @@ start (and the content store keeps payloads 64-byte aligned).
 
 Large buffers (NumPy arrays, Arrow buffers, bytearrays, ...) travel outside the
 pickle stream, so they are written without a copy and, on load, used in place
-from the blob: arrays inside dicts and lists are views of the memory-mapped
-blob, hence read-only.
+from the blob: arrays inside dicts and lists are views of the copy-on-write
+memory map of the blob (writable; the blob itself never changes).
 
 Loading a pickle runs code named in it: only load blobs from a trusted store.
 """

@@ -2,8 +2,8 @@
 
 NumPy, pandas and pyarrow are imported only when an object of theirs shows
 up, never when stepwell is imported. Both formats load without copying from
-the blob's buffer: a loaded array is a read-only view of the (memory-mapped)
-blob; call ``.copy()`` for a writable one.
+the blob's buffer: a loaded array is a view of the copy-on-write memory map
+of the blob, writable, with pages copied only when written.
 """
 
 from __future__ import annotations
