@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "trigger": "stepwell.decorators",
     "trigger_on_finish": "stepwell.decorators",
     "StepwellError": "stepwell.exceptions",
+    "CaughtException": "stepwell.exceptions",
+    "user_step_decorator": "stepwell.flow",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -61,8 +63,17 @@ if TYPE_CHECKING:
         trigger,
         trigger_on_finish,
     )
-    from stepwell.exceptions import StepwellError
-    from stepwell.flow import Config, FlowSpec, IncludeFile, JSONType, Parameter, current, step
+    from stepwell.exceptions import CaughtException, StepwellError
+    from stepwell.flow import (
+        Config,
+        FlowSpec,
+        IncludeFile,
+        JSONType,
+        Parameter,
+        current,
+        step,
+        user_step_decorator,
+    )
 
 
 def __getattr__(name: str) -> Any:

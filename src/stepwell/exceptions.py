@@ -171,3 +171,21 @@ def render_if_uncaught() -> None:
     if sys.excepthook is not _excepthook:
         _previous_hook = sys.excepthook
         sys.excepthook = _excepthook
+
+
+class CaughtException(Exception):
+    """What ``@catch(var=...)`` stores when a step failed after its last retry.
+
+    Plain data that pickles anywhere: the failure's type name, message and
+    traceback text (a task killed by a signal has no Python exception, only a
+    message). ``str()`` gives ``"TypeName: message"``.
+    """
+
+    def __init__(self, exception_type: str, message: str, traceback: str = "") -> None:
+        super().__init__(exception_type, message, traceback)
+        self.exception_type = exception_type
+        self.message = message
+        self.traceback = traceback
+
+    def __str__(self) -> str:
+        return f"{self.exception_type}: {self.message}"

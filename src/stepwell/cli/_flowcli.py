@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import sys
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from stepwell.cli._errors import cli_errors
 from stepwell.config import load_settings
+from stepwell.exceptions import ParameterError
 from stepwell.flow import FlowSpec
 
 
@@ -42,6 +44,18 @@ def _parameter_options(flow_cls: type[FlowSpec]) -> list[click.Option]:
     return options
 
 
+def _json_config(name: str, text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(
+            f"--config-value {name}: not valid JSON ({exc.msg} at character {exc.pos})."
+        ) from None
+    if not isinstance(value, dict):
+        raise ParameterError(f"--config-value {name}: a config must be a JSON object.")
+    return value
+
+
 def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     """The click group of one flow: run, check, show, output-dot."""
 
@@ -55,9 +69,38 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         hidden=True,
         help="Accepted for Metaflow compatibility; stepwell's linter always runs.",
     )
+    @click.option(
+        "--with",
+        "with_all",
+        multiple=True,
+        metavar="DECORATOR[:k=v,...]",
+        help="Add a step decorator to every step (repeatable).",
+    )
+    @click.option(
+        "--config",
+        "config_files",
+        multiple=True,
+        nargs=2,
+        metavar="NAME FILE",
+        help="Read Config NAME from FILE (JSON, TOML or YAML by its parser/suffix).",
+    )
+    @click.option(
+        "--config-value",
+        "config_values",
+        multiple=True,
+        nargs=2,
+        metavar="NAME JSON",
+        help="Give Config NAME this JSON value.",
+    )
     @click.pass_context
-    def cli(ctx: click.Context, quiet: bool, pylint: bool) -> None:
-        ctx.obj = {"quiet": quiet}
+    def cli(ctx: click.Context, quiet: bool, pylint: bool, with_all: tuple[str, ...],
+            config_files: tuple[tuple[str, str], ...],
+            config_values: tuple[tuple[str, str], ...]) -> None:  # fmt: skip
+        configs: dict[str, Any] = dict(config_files)
+        for name, text in config_values:
+            with cli_errors():
+                configs[name] = _json_config(name, text)
+        ctx.obj = {"quiet": quiet, "with": with_all, "configs": configs}
 
     @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
     def check() -> None:
@@ -108,6 +151,13 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     )
     @click.option("--namespace", default=None, help="The namespace of the run.")
     @click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures.")
+    @click.option(
+        "--with",
+        "with_run",
+        multiple=True,
+        metavar="DECORATOR[:k=v,...]",
+        help="Add a step decorator to every step (repeatable), e.g. --with retry:times=2.",
+    )
     @click.pass_context
     def run(
         ctx: click.Context,
@@ -118,6 +168,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         executor: str | None,
         namespace: str | None,
         quiet_run: bool,
+        with_run: tuple[str, ...],
         **params: Any,
     ) -> None:
         from stepwell.runtime import start_run
@@ -127,7 +178,10 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
                 flow_cls,
                 load_settings(),
                 flow_file=_flow_file(flow_cls),
-                raw_parameters={k: v for k, v in params.items() if v is not None},
+                raw_parameters={
+                    **ctx.obj["configs"],
+                    **{k: v for k, v in params.items() if v is not None},
+                },
                 tags=tags,
                 executor=executor,
                 max_workers=max_workers,
@@ -135,6 +189,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
                 namespace=namespace,
                 run_id_file=run_id_file,
                 quiet=ctx.obj["quiet"] or quiet_run,
+                with_decorators=(*ctx.obj["with"], *with_run),
             )
         sys.exit(0 if outcome.ok else 1)
 

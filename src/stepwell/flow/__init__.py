@@ -24,6 +24,7 @@ from stepwell.flow._parameters import (
     ParameterContext,
 )
 from stepwell.flow._step import StepMarker, is_step, step, step_marker
+from stepwell.flow._user_decorators import UserStepDecorator, user_step_decorator
 
 __all__ = [
     "INTERNAL_PREFIX",
@@ -43,6 +44,7 @@ __all__ = [
     "StepMarker",
     "TaskState",
     "Transition",
+    "UserStepDecorator",
     "current",
     "flow_decorators",
     "flows_in_module",
@@ -55,4 +57,5 @@ __all__ = [
     "step_decorators",
     "step_marker",
     "use_current",
+    "user_step_decorator",
 ]

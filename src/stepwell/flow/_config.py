@@ -64,8 +64,26 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _default_parser(text: str) -> Any:
-    return json.loads(text)
+_PARSER_BY_SUFFIX = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+
+
+def _toml(text: str) -> Any:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _yaml(text: str) -> Any:
+    try:
+        import yaml
+    except ModuleNotFoundError:
+        raise ParameterError(
+            "YAML configs need the 'pyyaml' package. Install it with: pip install pyyaml"
+        ) from None
+    return yaml.safe_load(text)
+
+
+_NAMED_PARSERS: dict[str, Callable[[str], Any]] = {"json": json.loads, "toml": _toml, "yaml": _yaml}
 
 
 class Config(Parameter):
@@ -108,13 +126,14 @@ class Config(Parameter):
     def __getitem__(self, key: str) -> DelayedConfig:
         return DelayedConfig(self, (key,))
 
-    def parse_text(self, text: str, source: str) -> ConfigValue:
-        parser = self.parser or _default_parser
+    def parse_text(self, text: str, source: str, path: str = "") -> ConfigValue:
+        """Parse a config's text: ``parser`` (a callable, or "json", "toml", "yaml"), else
+        by the file's suffix (.toml, .yaml, .yml), else JSON."""
+        parser = self.parser
+        if parser is None:
+            parser = _PARSER_BY_SUFFIX.get(os.path.splitext(path)[1].lower(), "json")
         if isinstance(parser, str):
-            raise ParameterError(
-                f"Config '{self.name}': parser given by name ({parser!r}) is not supported yet; "
-                "pass a callable."
-            )
+            parser = self._named_parser(parser)
         try:
             data = parser(text)
         except Exception as exc:
@@ -127,6 +146,16 @@ class Config(Parameter):
                 f"Config '{self.name}' from {source} must be a mapping, got {type(data).__name__}."
             )
         return ConfigValue(data)
+
+    def _named_parser(self, name: str) -> Callable[[str], Any]:
+        try:
+            return _NAMED_PARSERS[name.lower()]
+        except KeyError:
+            raise ParameterError(
+                f"Config '{self.name}': unknown parser {name!r}; use json, toml, yaml "
+                "or a callable.",
+                parameter=self.name,
+            ) from None
 
     def convert(self, raw: Any, source: str = "the command line") -> Any:
         if raw is None or isinstance(raw, ConfigValue):
@@ -141,7 +170,7 @@ class Config(Parameter):
             raise ParameterError(
                 f"Config '{self.name}' cannot read {raw!r} from {source}: {exc.strerror}."
             ) from None
-        return self.parse_text(text, f"{raw} ({source})")
+        return self.parse_text(text, f"{raw} ({source})", path)
 
     def resolve_default(self, context: ParameterContext) -> Any:
         if self.default is not None:

@@ -34,6 +34,7 @@ class TaskHandle:
     result_bytes: bytearray = field(default_factory=bytearray)
     open_fds: set[int] = field(default_factory=set)
     launched_at: float = 0.0
+    timed_out: bool = False  # stopped by the run loop for running past its @timeout
 
     @property
     def finished(self) -> bool:

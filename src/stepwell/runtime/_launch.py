@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError
-from stepwell.flow import FlowSpec, resolve_decorator
+from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
 from stepwell.runtime._params import resolve_parameters
+from stepwell.runtime._policies import Admission, Capacity
 from stepwell.runtime._report import Reporter, make_reporter
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
 
@@ -28,6 +30,7 @@ def start_run(
     run_id_file: str | None = None,
     quiet: bool = False,
     reporter: Reporter | None = None,
+    with_decorators: tuple[str, ...] = (),
 ) -> RunOutcome:
     """Validate everything that can be validated, then run the flow locally."""
     from stepwell.graph import check_flow
@@ -37,6 +40,9 @@ def start_run(
     username = settings.username
     parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
     _apply_configs(graph, flow_cls, parameters)
+    for spec in with_decorators:
+        attach_everywhere(graph, spec)
+    Admission(graph, Capacity.of_this_machine()).check(graph)
     executor_name = executor or settings.executor
     if executor_name not in EXECUTORS:
         raise ConfigError(
@@ -64,6 +70,33 @@ def start_run(
         metadata_factory=lambda: _open_metadata(home),
     )
     return run.run()
+
+
+def attach_everywhere(graph: Any, spec: str) -> None:
+    """``--with NAME[:attr=value,...]``: the decorator on every step that lacks one of its kind.
+
+    Values are read as JSON where they parse (``times=3`` is an int), else as text.
+    """
+    from stepwell.decorators import DECORATORS
+
+    name, _, rest = spec.partition(":")
+    cls = DECORATORS.get(name)
+    if cls is None or not issubclass(cls, StepDecorator):
+        known = ", ".join(n for n, c in sorted(DECORATORS.items()) if issubclass(c, StepDecorator))
+        raise ConfigError(f"--with {spec!r}: no step decorator named {name!r}. Known: {known}.")
+    attributes: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--with {spec!r}: expected attr=value, got {item!r}.")
+        try:
+            attributes[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            attributes[key.strip()] = text
+    decorator = cls.build(**attributes)
+    for node in graph:
+        if node.decorator(name) is None:
+            node.decorators = (*node.decorators, decorator)
 
 
 def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> None:

@@ -25,9 +25,10 @@ from stepwell.runtime._context import RunInfo, WorkerContext
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
 from stepwell.runtime._logs import STREAMS, TaskLog
 from stepwell.runtime._params import parameters_as_json
+from stepwell.runtime._policies import Admission, Capacity, failure_policies, time_limits
 from stepwell.runtime._refs import record_of
 from stepwell.runtime._report import Reporter
-from stepwell.runtime._scheduler import RetryPolicy, Scheduler
+from stepwell.runtime._scheduler import Scheduler
 from stepwell.runtime._spec import TaskResult, TaskSpec
 
 HEARTBEAT_SECONDS = 5.0
@@ -82,6 +83,10 @@ class LocalRun:
         self._running: dict[tuple[str, int], TaskHandle] = {}
         self._finished: list[TaskHandle] = []
         self._pipe_logs: dict[int, TaskLog | None] = {}  # open pipe -> its log (None: result)
+        self._admission = Admission(graph, Capacity.of_this_machine())
+        self._held: TaskSpec | None = None
+        self._time_limits = time_limits(graph)
+        self._deadlines: dict[tuple[str, int], float] = {}
 
     # -- the loop's plumbing ---------------------------------------------------------
     def _add_reader(self, fd: int, callback: Callable[[], None]) -> None:
@@ -200,19 +205,13 @@ class LocalRun:
         return save_artifacts(worker.store, self.options.parameters)
 
     def _scheduler(self, run_id: str) -> Scheduler:
-        retries = {}
-        for node in self.graph:
-            for decorator in node.decorators:
-                if getattr(decorator, "NAME", None) == "retry":
-                    delay = 60.0 * decorator.minutes_between_retries
-                    retries[node.name] = RetryPolicy(decorator.times, delay)
         return Scheduler(
             self.graph,
             self.flow_cls.__name__,
             run_id,
             start_step=self.graph.start,
             end_step=self.graph.end,
-            retries=retries,
+            retries=failure_policies(self.graph),
         )
 
     def _loop(self, scheduler: Scheduler) -> bool:
@@ -227,8 +226,11 @@ class LocalRun:
             if wakeup is not None:
                 timeout = min(timeout, wakeup - time.monotonic())
             timeout = min(timeout, self.reporter.refresh_interval)
+            if self._deadlines:
+                timeout = min(timeout, min(self._deadlines.values()) - time.monotonic())
             for key, _ in self._selector.select(max(timeout, 0.0)):
                 key.data()
+            self._enforce_time_limits()
             if self._finished:
                 self._complete(scheduler)
             now = time.monotonic()
@@ -240,8 +242,12 @@ class LocalRun:
     def _launch_ready(self, scheduler: Scheduler) -> None:
         launches = []
         while len(self._running) < self.options.max_workers:
-            spec = scheduler.next_task()
+            spec = self._held or scheduler.next_task()
+            self._held = None
             if spec is None:
+                break
+            if not self._admission.fits(spec.step_name, len(self._running)):
+                self._held = spec  # waits, first in line, until resources free up
                 break
             launches.append(self._launch(spec))
             gang = spec.frames[-1] if spec.frames else None
@@ -255,11 +261,26 @@ class LocalRun:
         if launches:
             self.metadata.register_tasks(launches)
 
+    def _enforce_time_limits(self) -> None:
+        """Stop, from outside, every task past its @timeout (it may be stuck in C code)."""
+        now = time.monotonic()
+        for key, deadline in list(self._deadlines.items()):
+            if now >= deadline:
+                del self._deadlines[key]
+                handle = self._running.get(key)
+                if handle is not None:
+                    handle.timed_out = True
+                    self.executor.terminate(handle, signal.SIGKILL)
+
     def _launch(self, spec: TaskSpec) -> Any:
         from stepwell.metadata import TaskLaunch
 
         handle = self.executor.launch(spec)
         handle.launched_at = time.time()
+        self._admission.take(spec.step_name)
+        limit = self._time_limits.get(spec.step_name)
+        if limit is not None and spec.caught is None:
+            self._deadlines[spec.key] = time.monotonic() + limit[0]
         self._running[spec.key] = handle
         logs = [TaskLog(self.home, spec, stream, self.reporter.log_line) for stream in STREAMS]
         pipes = (handle.stdout_fd, handle.stderr_fd, handle.result_fd)
@@ -282,6 +303,9 @@ class LocalRun:
 
     def _complete(self, scheduler: Scheduler) -> None:
         finished, self._finished = self._finished, []
+        for handle in finished:
+            self._admission.release(handle.spec.step_name)
+            self._deadlines.pop(handle.spec.key, None)
         results = [(h.spec, self._result(h)) for h in finished]
         self.metadata.record_tasks([_outcome(spec, result) for spec, result in results])
         for spec, result in results:
@@ -293,6 +317,20 @@ class LocalRun:
                 self.reporter.task_failed(spec, result, retrying)
 
     def _result(self, handle: TaskHandle) -> TaskResult:
+        if handle.timed_out:
+            seconds, written = self._time_limits[handle.spec.step_name]
+            return TaskResult(
+                task_id=handle.spec.task_id,
+                attempt=handle.spec.attempt,
+                ok=False,
+                exception_type="TimeoutError",
+                exception=(
+                    f"Step '{handle.spec.step_name}' ran longer than its {written} "
+                    f"({seconds:g} s); the task was stopped."
+                ),
+                started_at=handle.launched_at,
+                finished_at=time.time(),
+            )
         if handle.result_bytes:
             try:
                 result: TaskResult = pickle.loads(handle.result_bytes)

@@ -22,15 +22,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepwell.runtime._spec import Frame, FrameKind, TaskResult, TaskSpec
+from stepwell.runtime._spec import CaughtFailure, Frame, FrameKind, TaskResult, TaskSpec
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often a step's task is tried again, and how long to wait in between."""
+    """How a failed task of a step is retried (@retry) and whether its failure is caught."""
 
     times: int = 0
     delay_seconds: float = 0.0
+    catch: bool = False  # after the last retry, a fallback attempt lets the run go on
 
 
 @dataclass
@@ -130,11 +131,22 @@ class Scheduler:
     def task_failed(self, spec: TaskSpec, result: TaskResult) -> bool:
         """Record a failed attempt. True when it will be retried, False when the run fails."""
         policy = self._retries.get(spec.step_name)
-        if policy is not None and spec.attempt < policy.times:
-            retry = dataclasses.replace(spec, attempt=spec.attempt + 1)
-            due = self._clock() + policy.delay_seconds
-            heapq.heappush(self._delayed, (due, next(self._seq), retry))
-            return True
+        if policy is not None and spec.caught is None:
+            if spec.attempt < policy.times:
+                retry = dataclasses.replace(spec, attempt=spec.attempt + 1)
+                due = self._clock() + policy.delay_seconds
+                heapq.heappush(self._delayed, (due, next(self._seq), retry))
+                return True
+            if policy.catch:
+                caught = CaughtFailure(
+                    result.exception_type or "Exception",
+                    result.exception or "",
+                    result.traceback or "",
+                    spec.attempt,
+                )
+                fallback = dataclasses.replace(spec, attempt=spec.attempt + 1, caught=caught)
+                self._ready.appendleft(fallback)
+                return True
         self.counts.failed += 1
         self._step_count(spec.step_name)[1] += 1
         self.failed_tasks.append((spec, result))

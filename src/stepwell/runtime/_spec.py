@@ -22,6 +22,16 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class CaughtFailure:
+    """What a @catch fallback attempt stores: the last attempt's failure."""
+
+    exception_type: str
+    message: str
+    traceback: str
+    attempt: int
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """Everything a worker needs to run one attempt of one task."""
 
@@ -36,6 +46,9 @@ class TaskSpec:
     # Artifact refs inherited from the (single) parent, and the run's parameters.
     parent_refs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     param_refs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # @catch: the failure of the last attempt; this attempt runs no user code, it
+    # stores the failure and lets the run go on.
+    caught: CaughtFailure | None = None
 
     @property
     def pathspec(self) -> str:

@@ -12,8 +12,6 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from stepwell.exceptions import ForeachError, StepwellError, TransitionError
 from stepwell.flow import CurrentInfo, FlowSpec, Transition, use_current
 from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
+from stepwell.runtime._hooks import run_fallback, step_hooks
 from stepwell.runtime._refs import refs_of
 from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.runtime._state import StepState
@@ -45,9 +44,14 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
     try:
-        with use_current(_current_info(spec, ctx)), _step_environment(node):
-            function = getattr(flow, spec.step_name)
-            function(state.inputs()) if node.is_join else function()
+        with use_current(_current_info(spec, ctx)):
+            if spec.caught is not None:  # @catch: the step failed for good; go on without it
+                state.transition = run_fallback(node, flow, spec.caught)
+            else:
+                inputs = state.inputs() if node.is_join else None
+                with step_hooks(node, flow, inputs):
+                    function = getattr(flow, spec.step_name)
+                    function(inputs) if node.is_join else function()
         try:
             _check_transition(node, state.transition, spec)
         except TransitionError as exc:
@@ -290,22 +294,3 @@ class _ParallelInfo:
 
     def __repr__(self) -> str:
         return f"<parallel node {self.node_index} of {self.num_nodes}>"
-
-
-@contextmanager
-def _step_environment(node: Any) -> Iterator[None]:
-    """Apply @environment variables for the duration of the step."""
-    variables: dict[str, str] = {}
-    for decorator in node.decorators:
-        if getattr(decorator, "NAME", None) == "environment":
-            variables.update(decorator.vars)
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

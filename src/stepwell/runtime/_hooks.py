@@ -1,0 +1,89 @@
+"""What runs around a step inside its task: @environment, @secrets, user decorators, @catch.
+
+Each is a context entered in the worker before the user's function and left
+after it, innermost closest to the function, in the order the decorators
+are written (the top one outermost).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from stepwell.exceptions import CaughtException, StepwellError
+from stepwell.flow import FlowSpec, Transition
+from stepwell.runtime._secrets import SECRET_PREFIX, masked_output, resolve_secrets
+from stepwell.runtime._spec import CaughtFailure
+
+
+@contextmanager
+def step_hooks(node: Any, flow: FlowSpec, inputs: Any) -> Iterator[None]:
+    """Enter every decorator's context for one run of the step's function."""
+    with ExitStack() as stack:
+        secrets = _secret_values(node)
+        stack.enter_context(_environment({**_environment_vars(node), **secrets}))
+        if secrets:
+            stack.enter_context(masked_output(secrets.values()))
+        for decorator in reversed(node.decorators):  # the top decorator is the outermost
+            if getattr(decorator, "is_user_decorator", False):
+                stack.enter_context(decorator.around(node.name, flow, inputs))
+        yield
+    catch = node.decorator("catch")
+    if catch is not None and catch.var and catch.var not in flow.__dict__:
+        flow.__dict__[catch.var] = None  # the step succeeded: nothing was caught
+
+
+def _environment_vars(node: Any) -> dict[str, str]:
+    environment = node.decorator("environment")
+    return dict(environment.vars) if environment is not None else {}
+
+
+def _secret_values(node: Any) -> dict[str, str]:
+    secrets = node.decorator("secrets")
+    return resolve_secrets(secrets.sources) if secrets is not None else {}
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set ``variables`` for the step only; hide every stored secret from it."""
+    hidden = {
+        name: os.environ.pop(name) for name in list(os.environ) if name.startswith(SECRET_PREFIX)
+    }
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        os.environ.update(hidden)
+
+
+def run_fallback(node: Any, flow: FlowSpec, caught: CaughtFailure) -> Transition | None:
+    """The @catch attempt: store the failure, run no user code, take the static transition."""
+    catch = node.decorator("catch")
+    exception = CaughtException(caught.exception_type, caught.message, caught.traceback)
+    if catch.print_exception:
+        print(
+            f"@catch: step '{node.name}' failed on attempt {caught.attempt} with {exception}; "
+            "the run goes on without its artifacts.",
+            file=sys.stderr,
+        )
+    if catch.var:
+        flow.__dict__[catch.var] = exception
+    if node.is_end:
+        return None
+    kind = node.transition
+    if kind not in ("linear", "split"):
+        raise StepwellError(
+            f"@catch cannot continue step '{node.name}': its {kind} transition needs values "
+            "the failed step never produced. Move the risky code into a step before it.",
+            location=f"{node.file}:{node.line}",
+        )
+    return Transition(tuple(node.out_steps))
