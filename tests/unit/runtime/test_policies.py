@@ -1,0 +1,64 @@
+"""Retry/catch policies, time limits and resource admission taken from decorators."""
+
+from __future__ import annotations
+
+import pytest
+
+from stepwell import FlowSpec, catch, resources, retry, step, timeout
+from stepwell.exceptions import ConfigError
+from stepwell.graph import build_graph
+from stepwell.runtime._policies import Admission, Capacity, failure_policies, time_limits
+
+
+class PolicyFlow(FlowSpec):
+    @retry(times=2, minutes_between_retries=0.5)
+    @step
+    def start(self):
+        self.next(self.train)
+
+    @catch(var="err")
+    @timeout(minutes=1, seconds=30)
+    @resources(cpu=2, memory=1000)
+    @step
+    def train(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+GRAPH = build_graph(PolicyFlow)
+
+
+def test_failure_policies_and_time_limits() -> None:
+    policies = failure_policies(GRAPH)
+    assert policies["start"].times == 2 and policies["start"].delay_seconds == 30
+    assert not policies["start"].catch
+    assert policies["train"].times == 0 and policies["train"].catch
+    assert "end" not in policies
+    assert time_limits(GRAPH) == {"train": (90.0, "@timeout(minutes=1, seconds=30)")}
+
+
+def test_admission_keeps_to_cpus_and_memory() -> None:
+    admission = Admission(GRAPH, Capacity(cpus=4, memory_mb=1500, gpus=0))
+    assert admission.fits("train", running=0)
+    admission.take("train")
+    assert not admission.fits("train", running=1)  # memory: 1000 + 1000 > 1500
+    assert admission.fits("end", running=1)  # no @resources: asks for nothing
+    admission.release("train")
+    assert admission.fits("train", running=1)
+
+
+def test_a_lone_large_task_always_fits() -> None:
+    admission = Admission(GRAPH, Capacity(cpus=1, memory_mb=100, gpus=0))
+    assert admission.fits("train", running=0)
+
+
+def test_requests_beyond_the_machine_are_refused_naming_the_step() -> None:
+    admission = Admission(GRAPH, Capacity(cpus=1, memory_mb=512, gpus=0))
+    with pytest.raises(ConfigError) as info:
+        admission.check(GRAPH)
+    message = str(info.value)
+    assert "Step 'train' asks for cpu=2 (this machine has 1)" in message
+    assert "memory=1000 MB (this machine has 512)" in message
