@@ -124,79 +124,91 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         with cli_errors():
             click.echo(render_dot(build_graph(flow_cls)))
 
-    @click.option("--tag", "tags", multiple=True, help="Add a tag to the run (repeatable).")
+    @click.pass_context
+    def run(ctx: click.Context, **options: Any) -> None:
+        params = {name: options.pop(name) for name in list(options) if name in parameter_names}
+        raw = {**ctx.obj["configs"], **{k: v for k, v in params.items() if v is not None}}
+        _execute(ctx, flow_cls, options, raw_parameters=raw)
+
+    @click.argument("step_name", metavar="[STEP]", required=False)
     @click.option(
-        "--max-workers",
-        type=click.IntRange(min=1),
+        "--origin-run-id",
         default=None,
-        help="Tasks run at once (default: the number of CPUs).",
-    )
-    @click.option(
-        "--max-num-splits",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Largest foreach allowed (default: 100,000).",
-    )
-    @click.option(
-        "--run-id-file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Write the run id to this file as soon as it is known.",
-    )
-    @click.option(
-        "--executor",
-        type=click.Choice(["fork", "subprocess"]),
-        default=None,
-        help="How tasks run locally (default: fork).",
-    )
-    @click.option("--namespace", default=None, help="The namespace of the run.")
-    @click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures.")
-    @click.option(
-        "--with",
-        "with_run",
-        multiple=True,
-        metavar="DECORATOR[:k=v,...]",
-        help="Add a step decorator to every step (repeatable), e.g. --with retry:times=2.",
+        help="The run to resume (default: your latest run of this flow).",
     )
     @click.pass_context
-    def run(
-        ctx: click.Context,
-        tags: tuple[str, ...],
-        max_workers: int | None,
-        max_num_splits: int | None,
-        run_id_file: str | None,
-        executor: str | None,
-        namespace: str | None,
-        quiet_run: bool,
-        with_run: tuple[str, ...],
-        **params: Any,
-    ) -> None:
-        from stepwell.runtime import start_run
+    def resume(ctx: click.Context, step_name: str | None, origin_run_id: str | None,
+               **options: Any) -> None:  # fmt: skip
+        from stepwell.runtime import ResumeRequest
 
-        with cli_errors():
-            outcome = start_run(
-                flow_cls,
-                load_settings(),
-                flow_file=_flow_file(flow_cls),
-                raw_parameters={
-                    **ctx.obj["configs"],
-                    **{k: v for k, v in params.items() if v is not None},
-                },
-                tags=tags,
-                executor=executor,
-                max_workers=max_workers,
-                max_num_splits=max_num_splits,
-                namespace=namespace,
-                run_id_file=run_id_file,
-                quiet=ctx.obj["quiet"] or quiet_run,
-                with_decorators=(*ctx.obj["with"], *with_run),
-            )
-        sys.exit(0 if outcome.ok else 1)
+        _execute(ctx, flow_cls, options, resume=ResumeRequest(step_name, origin_run_id))
 
-    run_command = click.command(help="Run the flow locally.")(run)
+    parameter_names = {p.human_readable_name for p in _parameter_options(flow_cls)}
+    parameter_names = {name.lstrip("-").replace("-", "_") for name in parameter_names}
+    parameter_names |= set(flow_cls._sw_parameters())
+    run_command = click.command(help="Run the flow locally.")(_with_run_options(run))
     run_command.params.extend(_parameter_options(flow_cls))
     cli.add_command(run_command)
+    cli.add_command(
+        click.command(
+            help="Run the flow again, reusing every task that succeeded in an earlier run "
+            "(STEP: run that step and everything after it again)."
+        )(_with_run_options(resume))
+    )
     return cli
+
+
+def _with_run_options(command: Any) -> Any:
+    """The options ``run`` and ``resume`` share."""
+    for option in reversed(_RUN_OPTIONS):
+        command = option(command)
+    return command
+
+
+_RUN_OPTIONS = [
+    click.option("--tag", "tags", multiple=True, help="Add a tag to the run (repeatable)."),
+    click.option("--max-workers", type=click.IntRange(min=1), default=None,
+                 help="Tasks run at once (default: the number of CPUs)."),
+    click.option("--max-num-splits", type=click.IntRange(min=1), default=None,
+                 help="Largest foreach allowed (default: 100,000)."),
+    click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
+                 help="Write the run id to this file as soon as it is known."),
+    click.option("--executor", type=click.Choice(["fork", "subprocess"]), default=None,
+                 help="How tasks run locally (default: fork)."),
+    click.option("--namespace", default=None, help="The namespace of the run."),
+    click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures."),
+    click.option("--with", "with_run", multiple=True, metavar="DECORATOR[:k=v,...]",
+                 help="Add a step decorator to every step, e.g. --with retry:times=2."),
+]  # fmt: skip
+
+
+def _execute(
+    ctx: click.Context,
+    flow_cls: type[FlowSpec],
+    options: dict[str, Any],
+    *,
+    raw_parameters: dict[str, Any] | None = None,
+    resume: Any = None,
+) -> None:
+    from stepwell.runtime import start_run
+
+    with cli_errors():
+        outcome = start_run(
+            flow_cls,
+            load_settings(),
+            flow_file=_flow_file(flow_cls),
+            raw_parameters=raw_parameters,
+            tags=options["tags"],
+            executor=options["executor"],
+            max_workers=options["max_workers"],
+            max_num_splits=options["max_num_splits"],
+            namespace=options["namespace"],
+            run_id_file=options["run_id_file"],
+            quiet=ctx.obj["quiet"] or options["quiet_run"],
+            with_decorators=(*ctx.obj["with"], *options["with_run"]),
+            resume=resume,
+        )
+    sys.exit(0 if outcome.ok else 1)
 
 
 def run_flow_cli(flow_cls: type[FlowSpec], args: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
-from stepwell.runtime._launch import start_run
+from stepwell.runtime._launch import ResumeRequest, start_run
 from stepwell.runtime._logs import log_path, read_log
 from stepwell.runtime._params import resolve_parameters
 from stepwell.runtime._report import Reporter, RichReporter, make_reporter
@@ -44,6 +44,7 @@ __all__ = [
     "Frame",
     "LocalRun",
     "Reporter",
+    "ResumeRequest",
     "RetryPolicy",
     "RichReporter",
     "RunOptions",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stepwell.config import Settings
-from stepwell.exceptions import ConfigError
+from stepwell.exceptions import ConfigError, StepwellError
 from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
 from stepwell.runtime._params import resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
+from stepwell.runtime._refs import refs_of
 from stepwell.runtime._report import Reporter, make_reporter
+from stepwell.runtime._resume import find_origin, steps_from
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
 
 
@@ -31,14 +34,20 @@ def start_run(
     quiet: bool = False,
     reporter: Reporter | None = None,
     with_decorators: tuple[str, ...] = (),
+    resume: ResumeRequest | None = None,
 ) -> RunOutcome:
-    """Validate everything that can be validated, then run the flow locally."""
+    """Validate everything that can be validated, then run (or resume) the flow locally."""
     from stepwell.graph import check_flow
     from stepwell.runtime import EXECUTORS
 
     graph = check_flow(flow_cls)
     username = settings.username
-    parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
+    home = Path(settings.home)
+    origin_run_id = None
+    if resume is not None:
+        origin_run_id, parameters = _origin(flow_cls, home, username, resume, str(graph.start))
+    else:
+        parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
     _apply_configs(graph, flow_cls, parameters)
     for spec in with_decorators:
         attach_everywhere(graph, spec)
@@ -48,7 +57,6 @@ def start_run(
         raise ConfigError(
             f"Unknown executor {executor_name!r}; available: {', '.join(sorted(EXECUTORS))}."
         )
-    home = Path(settings.home)
     home.mkdir(parents=True, exist_ok=True)
     options = RunOptions(
         parameters=parameters,
@@ -58,6 +66,8 @@ def start_run(
         namespace=namespace if namespace is not None else f"user:{username}",
         run_id_file=run_id_file,
         flow_file=flow_file,
+        origin_run_id=origin_run_id,
+        rerun_steps=steps_from(graph, resume.step) if resume and resume.step else frozenset(),
     )
     run = LocalRun(
         flow_cls,
@@ -70,6 +80,44 @@ def start_run(
         metadata_factory=lambda: _open_metadata(home),
     )
     return run.run()
+
+
+@dataclass(frozen=True)
+class ResumeRequest:
+    """``resume [STEP] [--origin-run-id ID]``."""
+
+    step: str | None = None
+    origin_run_id: str | None = None
+
+
+def _origin(
+    flow_cls: type[FlowSpec], home: Path, username: str, request: ResumeRequest, start: str
+) -> tuple[str, dict[str, Any]]:
+    """The run to resume and its parameter values (the origin's, not new ones)."""
+    from stepwell.store import ContentStore, LocalStorage, load_artifact
+
+    if not (home / "stepwell.db").exists():
+        raise StepwellError(f"There is no run of {flow_cls.__name__} to resume in {home}.")
+    metadata = _open_metadata(home)
+    try:
+        origin = find_origin(metadata, flow_cls.__name__, request.origin_run_id, username)
+        declared = flow_cls._sw_parameters()
+        values: dict[str, Any] = {}
+        starts = [t for t in metadata.list_tasks(flow_cls.__name__, origin.run_id)
+                  if t.step_name == start and t.status == "succeeded"]  # fmt: skip
+        if starts:
+            records = metadata.list_artifacts(
+                flow_cls.__name__, origin.run_id, starts[0].step_name, starts[0].task_id
+            )
+            store = ContentStore(LocalStorage(home))
+            refs = refs_of({name: records[name] for name in declared if name in records})
+            values = {name: load_artifact(store, ref) for name, ref in refs.items()}
+        for name in declared:
+            if name not in values and name in origin.parameters:
+                values[name] = json.loads(origin.parameters[name])
+        return origin.run_id, {name: values.get(name) for name in declared}
+    finally:
+        metadata.close()
 
 
 def attach_everywhere(graph: Any, spec: str) -> None:

@@ -33,6 +33,7 @@ class Reporter:
         self.done: dict[str, int] = defaultdict(int)
         self.failed: dict[str, int] = defaultdict(int)
         self.expected: dict[str, int] = defaultdict(int)  # foreach steps: tasks to come
+        self.cloned = 0
         self._last_progress = 0.0
         self.flow_name = ""
 
@@ -60,6 +61,12 @@ class Reporter:
         if not self.quiet and self.done[spec.step_name] <= _DETAIL_LIMIT:
             took = result.finished_at - result.started_at
             self.status(f"[{spec.run_id}/{spec.step_name}/{spec.task_id}] done ({took:.2f}s)")
+
+    def task_cloned(self, spec: TaskSpec, result: TaskResult) -> None:
+        """resume reused ``result.origin_pathspec`` for this task."""
+        self.launched[spec.step_name] += 1
+        self.done[spec.step_name] += 1
+        self.cloned += 1
 
     def task_failed(self, spec: TaskSpec, result: TaskResult, retrying: bool) -> None:
         if not retrying:
@@ -93,7 +100,10 @@ class Reporter:
         name = f"{self.flow_name}/{outcome.run_id}"
         if outcome.ok:
             if not self.quiet:
-                self.status(f"Run {name} succeeded: {total} tasks in {outcome.seconds:.2f}s.")
+                reused = f" ({self.cloned} reused from the origin run)" if self.cloned else ""
+                self.status(
+                    f"Run {name} succeeded: {total} tasks{reused} in {outcome.seconds:.2f}s."
+                )
             return
         if outcome.failures:
             spec, result = outcome.failures[0]

@@ -9,6 +9,7 @@ heartbeat is due — so no time is lost to polling.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import pickle
 import selectors
@@ -28,6 +29,7 @@ from stepwell.runtime._params import parameters_as_json
 from stepwell.runtime._policies import Admission, Capacity, failure_policies, time_limits
 from stepwell.runtime._refs import record_of
 from stepwell.runtime._report import Reporter
+from stepwell.runtime._resume import Resume
 from stepwell.runtime._scheduler import Scheduler
 from stepwell.runtime._spec import TaskResult, TaskSpec
 
@@ -45,7 +47,8 @@ class RunOptions:
     namespace: str | None = None
     run_id_file: str | None = None
     flow_file: str = ""
-    origin_run_id: str | None = None
+    origin_run_id: str | None = None  # resume: the run whose successful tasks are cloned
+    rerun_steps: frozenset[str] | set[str] = frozenset()  # resume STEP: run these again
 
 
 @dataclass
@@ -87,6 +90,7 @@ class LocalRun:
         self._held: TaskSpec | None = None
         self._time_limits = time_limits(graph)
         self._deadlines: dict[tuple[str, int], float] = {}
+        self._resume: Resume | None = None
 
     # -- the loop's plumbing ---------------------------------------------------------
     def _add_reader(self, fd: int, callback: Callable[[], None]) -> None:
@@ -164,6 +168,11 @@ class LocalRun:
         run_id = self._new_run(info)
         ctx.info = worker.info = info = _replace_run_id(info, run_id)
         self.reporter.run_started(info.flow_name, run_id, self.username)
+        if self.options.origin_run_id is not None:
+            self._resume = Resume(
+                self.metadata, info.flow_name, self.options.origin_run_id,
+                set(self.options.rerun_steps),
+            )  # fmt: skip
         scheduler = self._scheduler(run_id)
         scheduler.start(self._save_parameters(worker))
         try:
@@ -241,14 +250,24 @@ class LocalRun:
 
     def _launch_ready(self, scheduler: Scheduler) -> None:
         launches = []
+        clones: list[tuple[TaskSpec, TaskResult]] = []
         while len(self._running) < self.options.max_workers:
             spec = self._held or scheduler.next_task()
             self._held = None
             if spec is None:
                 break
+            cloned = self._resume.clone(spec) if self._resume is not None else None
+            if cloned is not None:  # resume: the origin's task stands in; nothing runs
+                clones.append((spec, cloned))
+                scheduler.task_succeeded(spec, cloned)
+                self.reporter.task_cloned(spec, cloned)
+                continue
             if not self._admission.fits(spec.step_name, len(self._running)):
                 self._held = spec  # waits, first in line, until resources free up
                 break
+            if clones:  # a task about to run may read them: record them first
+                self.metadata.record_tasks([_outcome(s, r) for s, r in clones])
+                clones = []
             launches.append(self._launch(spec))
             gang = spec.frames[-1] if spec.frames else None
             if gang and gang.kind == "parallel" and gang.index == 0 and spec.attempt == 0:
@@ -258,6 +277,8 @@ class LocalRun:
                     member = scheduler.next_task()
                     assert member is not None
                     launches.append(self._launch(member))
+        if clones:
+            self.metadata.record_tasks([_outcome(s, r) for s, r in clones])
         if launches:
             self.metadata.register_tasks(launches)
 
@@ -376,7 +397,22 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
         index=spec.foreach_index,
         next_steps=result.next_steps,
         split_count=result.num_splits,
+        metadata=_transition_metadata(result),
+        origin_pathspec=result.origin_pathspec,
     )
+
+
+def _transition_metadata(result: TaskResult) -> dict[str, str]:
+    """What resume needs to replay a task's transition without running it."""
+    if not result.ok or not result.next_steps:
+        return {}
+    transition = {
+        "foreach": result.foreach,
+        "condition": result.condition,
+        "num_parallel": result.num_parallel,
+        "items_key": result.items_key,
+    }
+    return {"transition": json.dumps({k: v for k, v in transition.items() if v is not None})}
 
 
 def _summary(failures: list[tuple[TaskSpec, TaskResult]]) -> str:

@@ -92,6 +92,7 @@ class TaskResult:
     started_at: float = 0.0
     finished_at: float = 0.0
     reads: tuple[tuple[str, str], ...] = ()  # (task_id, artifact name) read from parents
+    origin_pathspec: str | None = None  # resume: the task of the origin run this clones
 
     @classmethod
     def crashed(cls, spec: TaskSpec, exit_code: int, *, started: float, at: float) -> TaskResult:

@@ -71,7 +71,7 @@ def run_flow(
     home.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "STEPWELL_HOME": str(home), **(env or {})}
     argv = [sys.executable, str(flow_file), *command, *args]
-    if command and command[-1] == "run":
+    if command and command[-1] in ("run", "resume"):
         argv += ["--run-id-file", str(run_id_file)]
     proc = subprocess.run(
         argv, capture_output=True, text=True, env=full_env, timeout=timeout, check=False

@@ -1,0 +1,34 @@
+"""A foreach of slow tasks that leave a mark when they finish: the test kills the scheduler."""
+
+import os
+import time
+
+from stepwell import FlowSpec, step
+
+
+class KillableFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(6))
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        time.sleep(0.4)
+        self.value = self.input * 10
+        with open(os.environ["RESUME_TRACE"], "a") as fh:
+            fh.write(f"work:{self.input}\n")
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.total = sum(inp.value for inp in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    KillableFlow()
