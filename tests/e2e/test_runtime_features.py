@@ -101,3 +101,49 @@ def test_a_config_value_of_the_wrong_type_fails_naming_decorator_and_path(
     assert not run.ok
     assert "@retry" in run.stderr and "'times' must be int" in run.stderr
     assert "settings.retries" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "branch", "user_branch", "production"),
+    [
+        ((), "user.tester", True, False),
+        (("--branch", "exp1"), "test.exp1", False, False),
+        (("--production",), "prod", False, True),
+    ],
+)
+def test_project_branches(
+    options: tuple[str, ...], branch: str, user_branch: bool, production: bool,
+    stepwell_home: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    flow = FLOWS / "runtime" / "project_flow.py"
+    id_file = tmp_path / "id"
+    out = subprocess.run(
+        [sys.executable, str(flow), *options, "run", "--run-id-file", str(id_file)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    from stepwell.testing._runs import FlowRun
+
+    run = FlowRun(stepwell_home, "ProjectFlow", 0, "", "", id_file.read_text())
+    assert run.artifacts("start")["seen"] == {
+        "project_name": "fraud_model",
+        "branch_name": branch,
+        "is_user_branch": user_branch,
+        "is_production": production,
+        "project_flow_name": f"fraud_model.{branch}.ProjectFlow",
+    }
+    system_tags = set(run.metadata.get_run("ProjectFlow", run.run_id).system_tags)
+    assert {"project:fraud_model", f"project_branch:{branch}", "user:tester"} <= system_tags
+    assert {t.split(":")[0] for t in system_tags} >= {
+        "runtime",
+        "python_version",
+        "stepwell_version",
+    }
+
+
+def test_branch_without_project_is_an_error(stepwell_home: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(FLOWS / "shapes" / "linear_flow.py"), "--branch", "x", "run"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 1 and "need @project" in out.stderr

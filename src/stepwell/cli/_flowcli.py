@@ -92,15 +92,18 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         metavar="NAME JSON",
         help="Give Config NAME this JSON value.",
     )
+    @click.option("--branch", default=None, help="@project: run on branch test.<BRANCH>.")
+    @click.option("--production", is_flag=True, help="@project: run on the production branch.")
     @click.pass_context
     def cli(ctx: click.Context, quiet: bool, pylint: bool, with_all: tuple[str, ...],
-            config_files: tuple[tuple[str, str], ...],
+            config_files: tuple[tuple[str, str], ...], branch: str | None, production: bool,
             config_values: tuple[tuple[str, str], ...]) -> None:  # fmt: skip
         configs: dict[str, Any] = dict(config_files)
         for name, text in config_values:
             with cli_errors():
                 configs[name] = _json_config(name, text)
-        ctx.obj = {"quiet": quiet, "with": with_all, "configs": configs}
+        ctx.obj = {"quiet": quiet, "with": with_all, "configs": configs, "branch": branch,
+                   "production": production}  # fmt: skip
 
     @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
     def check() -> None:
@@ -207,6 +210,8 @@ def _execute(
             quiet=ctx.obj["quiet"] or options["quiet_run"],
             with_decorators=(*ctx.obj["with"], *options["with_run"]),
             resume=resume,
+            branch=ctx.obj["branch"],
+            production=ctx.obj["production"],
         )
     sys.exit(0 if outcome.ok else 1)
 

@@ -29,6 +29,7 @@ class RunInfo:
     parameter_names: tuple[str, ...] = ()
     max_num_splits: int = 100_000
     flow_file: str = ""
+    project: dict[str, Any] | None = None  # @project: what current says about it
 
 
 @dataclass

@@ -13,6 +13,7 @@ from stepwell.exceptions import ConfigError, StepwellError
 from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
 from stepwell.runtime._params import resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
+from stepwell.runtime._project import project_of
 from stepwell.runtime._refs import refs_of
 from stepwell.runtime._report import Reporter, make_reporter
 from stepwell.runtime._resume import find_origin, steps_from
@@ -35,6 +36,8 @@ def start_run(
     reporter: Reporter | None = None,
     with_decorators: tuple[str, ...] = (),
     resume: ResumeRequest | None = None,
+    branch: str | None = None,
+    production: bool = False,
 ) -> RunOutcome:
     """Validate everything that can be validated, then run (or resume) the flow locally."""
     from stepwell.graph import check_flow
@@ -42,6 +45,7 @@ def start_run(
 
     graph = check_flow(flow_cls)
     username = settings.username
+    project = project_of(flow_cls, username, branch, production)
     home = Path(settings.home)
     origin_run_id = None
     if resume is not None:
@@ -68,6 +72,7 @@ def start_run(
         flow_file=flow_file,
         origin_run_id=origin_run_id,
         rerun_steps=steps_from(graph, resume.step) if resume and resume.step else frozenset(),
+        project=project,
     )
     run = LocalRun(
         flow_cls,

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import pickle
+import platform
 import selectors
 import signal
 import socket
@@ -49,6 +50,7 @@ class RunOptions:
     flow_file: str = ""
     origin_run_id: str | None = None  # resume: the run whose successful tasks are cloned
     rerun_steps: frozenset[str] | set[str] = frozenset()  # resume STEP: run these again
+    project: Any = None  # ProjectInfo of a @project flow
 
 
 @dataclass
@@ -160,6 +162,7 @@ class LocalRun:
             parameter_names=tuple(p.name for p in self.flow_cls._sw_parameters().values()),
             max_num_splits=self.options.max_num_splits,
             flow_file=self.options.flow_file,
+            project=self.options.project.as_current() if self.options.project else None,
         )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
         ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
@@ -193,7 +196,14 @@ class LocalRun:
         return outcome
 
     def _new_run(self, info: RunInfo) -> str:
-        system_tags = [f"user:{self.username}"]
+        system_tags = [
+            f"user:{self.username}",
+            "runtime:local",
+            f"python_version:{platform.python_version()}",
+            f"stepwell_version:{_stepwell_version()}",
+        ]
+        if self.options.project is not None:
+            system_tags += self.options.project.system_tags()
         run_id = self.metadata.new_run(
             info.flow_name,
             user=self.username,
@@ -413,6 +423,12 @@ def _transition_metadata(result: TaskResult) -> dict[str, str]:
         "items_key": result.items_key,
     }
     return {"transition": json.dumps({k: v for k, v in transition.items() if v is not None})}
+
+
+def _stepwell_version() -> str:
+    from stepwell import __version__
+
+    return __version__
 
 
 def _summary(failures: list[tuple[TaskSpec, TaskResult]]) -> str:

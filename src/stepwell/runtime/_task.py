@@ -277,6 +277,8 @@ def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
         tags=info.tags,
         parameter_names=info.parameter_names,
     )
+    if info.project:
+        current = current.with_extras(**info.project)
     parallel = [f for f in spec.frames if f.kind == "parallel"]
     if parallel:
         frame = parallel[-1]
