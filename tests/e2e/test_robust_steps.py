@@ -179,3 +179,43 @@ def test_a_retry_delay_is_honoured_without_holding_other_tasks(stepwell_home: Pa
     done = run.artifacts("join")["done"]
     others = [at for index, at in done.items() if index != 0]
     assert max(others) < second.started_at  # the others did not wait for the retry
+
+
+def test_a_secret_in_an_exception_is_masked_on_screen_and_in_the_store(
+    stepwell_home: Path,
+) -> None:
+    secret = "key-9f8e7d6c5b"
+    run = run_flow(ROBUST / "secret_error_flow.py", home=stepwell_home,
+                   env={"STEPWELL_SECRET_API_KEY": secret})  # fmt: skip
+    assert not run.ok
+    assert "rejected key ****" in run.stderr and secret not in run.stderr + run.stdout
+    for path in stepwell_home.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), f"found in {path}"
+
+
+def test_a_missing_secret_fails_before_the_run(stepwell_home: Path) -> None:
+    run = run_flow(ROBUST / "secret_error_flow.py", home=stepwell_home)
+    assert not run.ok and run.run_id is None
+    assert "STEPWELL_SECRET_API_KEY" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_catch_says_it_lets_the_run_go_on(stepwell_home: Path) -> None:
+    run = run_flow(ROBUST / "catch_flow.py", home=stepwell_home)
+    assert "failed, will retry (attempt 0)" in run.stderr
+    assert "failed; @catch lets the run go on (attempt 1)" in run.stderr
+
+
+def test_with_takes_values_containing_commas(stepwell_home: Path) -> None:
+    run = run_flow(ROBUST / "flaky_flow.py", "--with", "retry:times=1,minutes_between_retries=0",
+                   "--with", 'environment:vars={"A":"1","B":"2"}', home=stepwell_home)  # fmt: skip
+    assert run.ok, run.stderr
+
+
+def test_config_options_name_only_configs(stepwell_home: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROBUST / "config_files_flow.py"), "--config-value", "epochs", "{}",
+         "run"], capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 1 and "has no Config named 'epochs'" in out.stderr
+    assert "train" in out.stderr and "Traceback" not in out.stderr

@@ -11,7 +11,7 @@ import click
 
 from stepwell.cli._errors import cli_errors
 from stepwell.config import load_settings
-from stepwell.exceptions import ParameterError
+from stepwell.exceptions import ParameterError, StepwellError
 from stepwell.flow import FlowSpec
 
 
@@ -120,6 +120,39 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         with cli_errors():
             click.echo(render_text(build_graph(flow_cls), flow_cls))
 
+    @cli.command(help="Print the artifacts of a task (RUN/STEP/TASK) or of a step's tasks.")
+    @click.argument("pathspec")
+    @click.option("--include", default="", help="Only these artifacts (comma-separated).")
+    @click.option("--file", "to_file", default=None, help="Pickle the artifacts to this file.")
+    def dump(pathspec: str, include: str, to_file: str | None) -> None:
+        from stepwell.cli import _inspect
+
+        with cli_errors():
+            names = [n.strip() for n in include.split(",") if n.strip()]
+            _inspect.dump(f"{flow_cls.__name__}/{pathspec}", names, to_file)
+
+    @cli.command(help="Print the logs of a task (RUN/STEP/TASK) or of a step's tasks.")
+    @click.argument("pathspec")
+    @click.option("--stdout", "stream", flag_value="stdout", help="Only standard output.")
+    @click.option("--stderr", "stream", flag_value="stderr", help="Only standard error.")
+    @click.option("--attempt", type=click.IntRange(min=0), default=None, help="This attempt.")
+    @click.option("--follow", is_flag=True, help="Keep printing while the task runs.")
+    def logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -> None:
+        from stepwell.cli import _inspect
+
+        with cli_errors():
+            _inspect.show_logs(f"{flow_cls.__name__}/{pathspec}", stream, attempt, follow)
+
+    @cli.command(help="Add, remove, replace or list the tags of a run.")
+    @click.argument("action", type=click.Choice(["add", "remove", "replace", "list"]))
+    @click.argument("tags", nargs=-1)
+    @click.option("--run-id", default=None, help="The run (default: your latest).")
+    def tag(action: str, tags: tuple[str, ...], run_id: str | None) -> None:
+        from stepwell.cli import _inspect
+
+        with cli_errors():
+            _inspect.change_tags(flow_cls.__name__, run_id or _latest(flow_cls), action, tags)
+
     @cli.command("output-dot", help="Print the flow's graph in Graphviz DOT.")
     def output_dot() -> None:
         from stepwell.graph import build_graph, render_dot
@@ -130,6 +163,8 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     @click.pass_context
     def run(ctx: click.Context, **options: Any) -> None:
         params = {name: options.pop(name) for name in list(options) if name in parameter_names}
+        with cli_errors():
+            _check_config_names(flow_cls, ctx.obj["configs"])
         raw = {**ctx.obj["configs"], **{k: v for k, v in params.items() if v is not None}}
         _execute(ctx, flow_cls, options, raw_parameters=raw)
 
@@ -159,6 +194,26 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         )(_with_run_options(resume))
     )
     return cli
+
+
+def _check_config_names(flow_cls: type[FlowSpec], configs: dict[str, Any]) -> None:
+    known = {p.name for p in flow_cls._sw_parameters().values() if p.kind == "config"}
+    for name in configs:
+        if name not in known:
+            raise ParameterError(
+                f"--config/--config-value {name}: {flow_cls.__name__} has no Config named "
+                f"{name!r}; its Configs: {', '.join(sorted(known)) or 'none'}.",
+                parameter=name,
+            )
+
+
+def _latest(flow_cls: type[FlowSpec]) -> str:
+    from stepwell.client import Flow
+
+    run = Flow(flow_cls.__name__).latest_run
+    if run is None:
+        raise StepwellError(f"{flow_cls.__name__} has no run in your namespace; pass --run-id.")
+    return str(run.id)
 
 
 def _with_run_options(command: Any) -> Any:

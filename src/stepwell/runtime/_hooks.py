@@ -20,10 +20,15 @@ from stepwell.runtime._spec import CaughtFailure
 
 
 @contextmanager
-def step_hooks(node: Any, flow: FlowSpec, inputs: Any) -> Iterator[None]:
-    """Enter every decorator's context for one run of the step's function."""
+def step_hooks(node: Any, flow: FlowSpec, inputs: Any, secret_values: list[str]) -> Iterator[None]:
+    """Enter every decorator's context for one run of the step's function.
+
+    The values of the step's secrets are appended to ``secret_values``, so the
+    caller can mask them in what it reports if the step fails.
+    """
     with ExitStack() as stack:
         secrets = _secret_values(node)
+        secret_values.extend(secrets.values())
         stack.enter_context(_environment({**_environment_vars(node), **secrets}))
         if secrets:
             stack.enter_context(masked_output(secrets.values()))
@@ -71,8 +76,8 @@ def run_fallback(node: Any, flow: FlowSpec, caught: CaughtFailure) -> Transition
     exception = CaughtException(caught.exception_type, caught.message, caught.traceback)
     if catch.print_exception:
         print(
-            f"@catch: step '{node.name}' failed on attempt {caught.attempt} with {exception}; "
-            "the run goes on without its artifacts.",
+            f"@catch: step '{node.name}' failed on attempt {caught.attempt} with "
+            f"{str(exception).rstrip('.')}; the run goes on without its artifacts.",
             file=sys.stderr,
         )
     if catch.var:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from stepwell.runtime._refs import refs_of
 from stepwell.runtime._report import Reporter, make_reporter
 from stepwell.runtime._resume import find_origin, steps_from
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
+from stepwell.runtime._secrets import resolve_secrets
 
 
 def start_run(
@@ -56,6 +58,10 @@ def start_run(
     for spec in with_decorators:
         attach_everywhere(graph, spec)
     Admission(graph, Capacity.of_this_machine()).check(graph)
+    for node in graph:  # a missing secret is found now, not after the run started
+        secrets = node.decorator("secrets")
+        if secrets is not None:
+            resolve_secrets(secrets.sources)
     executor_name = executor or settings.executor
     if executor_name not in EXECUTORS:
         raise ConfigError(
@@ -138,7 +144,7 @@ def attach_everywhere(graph: Any, spec: str) -> None:
         known = ", ".join(n for n, c in sorted(DECORATORS.items()) if issubclass(c, StepDecorator))
         raise ConfigError(f"--with {spec!r}: no step decorator named {name!r}. Known: {known}.")
     attributes: dict[str, Any] = {}
-    for item in filter(None, rest.split(",")):
+    for item in filter(None, re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", rest)):
         key, sep, text = item.partition("=")
         if not sep:
             raise ConfigError(f"--with {spec!r}: expected attr=value, got {item!r}.")

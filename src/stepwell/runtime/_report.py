@@ -68,11 +68,16 @@ class Reporter:
         self.done[spec.step_name] += 1
         self.cloned += 1
 
-    def task_failed(self, spec: TaskSpec, result: TaskResult, retrying: bool) -> None:
+    def task_failed(
+        self, spec: TaskSpec, result: TaskResult, retrying: bool, caught: bool = False
+    ) -> None:
+        """A failed attempt; ``retrying``: another attempt follows (``caught``: the @catch one)."""
         if not retrying:
             self.failed[spec.step_name] += 1
         prefix = f"[{spec.run_id}/{spec.step_name}/{spec.task_id}]"
-        what = "failed, will retry" if retrying else "failed"
+        what = "failed"
+        if retrying:
+            what = "failed; @catch lets the run go on" if caught else "failed, will retry"
         self.status(
             f"{prefix} {what} (attempt {spec.attempt}): {result.exception_type}: {result.exception}"
         )

@@ -224,13 +224,14 @@ class LocalRun:
         return save_artifacts(worker.store, self.options.parameters)
 
     def _scheduler(self, run_id: str) -> Scheduler:
+        self._policies = failure_policies(self.graph)
         return Scheduler(
             self.graph,
             self.flow_cls.__name__,
             run_id,
             start_step=self.graph.start,
             end_step=self.graph.end,
-            retries=failure_policies(self.graph),
+            retries=self._policies,
         )
 
     def _loop(self, scheduler: Scheduler) -> bool:
@@ -345,7 +346,9 @@ class LocalRun:
                 self.reporter.task_succeeded(spec, result)
             else:
                 retrying = scheduler.task_failed(spec, result)
-                self.reporter.task_failed(spec, result, retrying)
+                policy = self._policies.get(spec.step_name)
+                caught = retrying and policy is not None and spec.attempt >= policy.times
+                self.reporter.task_failed(spec, result, retrying, caught)
 
     def _result(self, handle: TaskHandle) -> TaskResult:
         if handle.timed_out:
@@ -426,7 +429,7 @@ def _transition_metadata(result: TaskResult) -> dict[str, str]:
 
 
 def _stepwell_version() -> str:
-    from stepwell import __version__
+    from stepwell._version import __version__
 
     return __version__
 

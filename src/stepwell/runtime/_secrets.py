@@ -101,6 +101,15 @@ def _inline(spec: Mapping[str, Any]) -> dict[str, str]:
 _PROVIDERS = {"env": _from_env, "file": _from_file, "inline": _inline}
 
 
+def mask(text: str | None, values: Iterable[str]) -> str | None:
+    """``text`` with every secret value (of 3 characters or more) replaced by ``****``."""
+    if text is None:
+        return None
+    for value in sorted((v for v in values if len(v) >= _MIN_MASKED), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
 class _Masking:
     """A text stream that writes through to another, with secret values replaced."""
 

@@ -21,6 +21,7 @@ from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
 from stepwell.runtime._hooks import run_fallback, step_hooks
 from stepwell.runtime._refs import refs_of
+from stepwell.runtime._secrets import mask
 from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.runtime._state import StepState
 
@@ -43,13 +44,14 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     )
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
+    secret_values: list[str] = []
     try:
         with use_current(_current_info(spec, ctx)):
             if spec.caught is not None:  # @catch: the step failed for good; go on without it
                 state.transition = run_fallback(node, flow, spec.caught)
             else:
                 inputs = state.inputs() if node.is_join else None
-                with step_hooks(node, flow, inputs):
+                with step_hooks(node, flow, inputs, secret_values):
                     function = getattr(flow, spec.step_name)
                     function(inputs) if node.is_join else function()
         try:
@@ -62,6 +64,9 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
         if isinstance(exc, KeyboardInterrupt):
             raise
         result = _failure(spec, exc, started)
+        if secret_values:  # a secret in an exception message is not shown or stored either
+            result.exception = mask(result.exception, secret_values)
+            result.traceback = mask(result.traceback, secret_values)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
