@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from stepwell._version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -40,13 +40,37 @@ _EXPORTS: dict[str, str] = {
     "trigger": "stepwell.decorators",
     "trigger_on_finish": "stepwell.decorators",
     "StepwellError": "stepwell.exceptions",
+    "Metaflow": "stepwell.client",
+    "Flow": "stepwell.client",
+    "Run": "stepwell.client",
+    "Step": "stepwell.client",
+    "Task": "stepwell.client",
+    "DataArtifact": "stepwell.client",
+    "namespace": "stepwell.client",
+    "get_namespace": "stepwell.client",
+    "default_namespace": "stepwell.client",
+    "compare_runs": "stepwell.client",
     "CaughtException": "stepwell.exceptions",
     "user_step_decorator": "stepwell.flow",
+    "Runner": "stepwell.runner",
+    "ExecutingRun": "stepwell.runner",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from stepwell.client import (
+        DataArtifact,
+        Flow,
+        Metaflow,
+        Run,
+        Step,
+        Task,
+        compare_runs,
+        default_namespace,
+        get_namespace,
+        namespace,
+    )
     from stepwell.decorators import (
         card,
         catch,
@@ -74,6 +98,7 @@ if TYPE_CHECKING:
         step,
         user_step_decorator,
     )
+    from stepwell.runner import ExecutingRun, Runner
 
 
 def __getattr__(name: str) -> Any:

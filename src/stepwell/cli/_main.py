@@ -63,9 +63,48 @@ def main() -> None:
 for _name, _help in (
     ("run", "Run a flow file: stepwell run flow.py [--param value ...]"),
     ("check", "Validate a flow file's graph."),
-    ("show", "Show a flow file's steps and parameters."),
     ("output-dot", "Print a flow file's graph in Graphviz DOT."),
 ):
     main.add_command(_flow_command(_name, _help))
+
+
+@main.command(help="List runs, newest first: of FLOW, or of every flow.")
+@click.argument("flow", required=False)
+@click.option("--limit", type=click.IntRange(min=1), default=20, help="At most this many per flow.")
+def runs(flow: str | None, limit: int) -> None:
+    from stepwell.cli import _inspect
+
+    with cli_errors():
+        _inspect.runs_table(flow, limit)
+
+
+@main.command(
+    help="Show a flow file's steps and parameters (stepwell show flow.py), or describe a "
+    "past flow, run, step or task (stepwell show Flow[/run[/step[/task]]])."
+)
+@click.argument("target")
+def show(target: str) -> None:
+    from stepwell.cli import _inspect
+
+    with cli_errors():
+        if Path(target).is_file():
+            _exec_flow_file(target, "show", [])
+        for line in _inspect.describe(target):
+            click.echo(line)
+
+
+@main.command(help="Print the logs of Flow/run/step[/task].")
+@click.argument("pathspec")
+@click.option("--stdout", "stream", flag_value="stdout", help="Only standard output.")
+@click.option("--stderr", "stream", flag_value="stderr", help="Only standard error.")
+@click.option("--attempt", type=click.IntRange(min=0), default=None, help="This attempt.")
+@click.option("--follow", is_flag=True, help="Keep printing while the task runs.")
+def logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -> None:
+    from stepwell.cli import _inspect
+
+    with cli_errors():
+        _inspect.show_logs(pathspec, stream, attempt, follow)
+
+
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))
