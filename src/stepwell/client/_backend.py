@@ -9,7 +9,6 @@ and the namespace.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections import OrderedDict
@@ -92,16 +91,7 @@ class Backend:
             return value
         from stepwell.store import ArtifactRef, load_artifact
 
-        # The record -> ref conversion of runtime/_refs.py, repeated here: importing
-        # stepwell.runtime would cost ~100 ms on every client process.
-        ref = ArtifactRef(
-            key=record.key,
-            serializer=record.serializer,
-            type_name=record.type_name,
-            size=record.size,
-            meta=json.loads(record.meta) if record.meta else {},
-        )
-        value = load_artifact(self.store, ref, context=context)
+        value = load_artifact(self.store, ArtifactRef.from_record(record), context=context)
         self.cache.put(record.key, value, record.size)
         return value
 

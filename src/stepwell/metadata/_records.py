@@ -6,9 +6,10 @@ text" are stored and returned verbatim; this layer never parses them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 RunStatus = Literal["running", "succeeded", "failed"]
 """A run's status. ``running`` is reported only while its scheduler is alive."""
@@ -38,6 +39,12 @@ class ArtifactRecord:
     type_name: str
     size: int
     meta: str = "{}"
+
+    @classmethod
+    def from_ref(cls, name: str, ref: Any) -> ArtifactRecord:
+        """The record of artifact ``name`` stored at ``ref`` (the store's ArtifactRef)."""
+        meta = json.dumps(dict(ref.meta), sort_keys=True)
+        return cls(name, ref.key, ref.serializer, ref.type_name, ref.size, meta)
 
 
 @dataclass(frozen=True)

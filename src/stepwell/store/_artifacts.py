@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,6 +32,18 @@ class ArtifactRef:
         data = asdict(self)
         data["meta"] = dict(self.meta)
         return data
+
+    @classmethod
+    def from_record(cls, record: Any) -> ArtifactRef:
+        """The ref of a metadata artifact record (anything with key, serializer,
+        type_name, size and ``meta`` as JSON text)."""
+        return cls(
+            key=record.key,
+            serializer=record.serializer,
+            type_name=record.type_name,
+            size=int(record.size),
+            meta=json.loads(record.meta) if record.meta else {},
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArtifactRef:
