@@ -35,6 +35,8 @@ RESULTS_DIR = BENCH_DIR / "results"
 METAFLOW_VENV = BENCH_DIR / ".venv-metaflow"
 METAFLOW_PACKAGES = ("metaflow", "numpy", "pandas")  # the flows need numpy and pandas too
 
+PYCACHE = BENCH_DIR / ".pycache"  # bytecode of both tools, shared by every run
+
 STEPWELL = "stepwell"
 METAFLOW = "metaflow"
 
@@ -73,6 +75,18 @@ def ensure_metaflow_venv() -> Path:
     return python
 
 
+def prepare_bytecode(tools: Sequence[Tool]) -> None:
+    """Compile each tool's package into the shared bytecode cache, untimed, once."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for tool in tools:
+        code = (
+            f"import compileall, os, {tool.name} as m; "
+            "compileall.compile_dir(os.path.dirname(m.__file__), quiet=1)"
+        )
+        subprocess.run([str(tool.python), "-c", code], env=env, check=True)
+
+
 def tool_version(tool: Tool) -> str:
     """The installed version of the tool's package, or '?' if it cannot be read."""
     code = f"import importlib.metadata as m; print(m.version({tool.name!r}))"
@@ -101,6 +115,11 @@ def run_env(scratch: Path) -> dict[str, str]:
         if not k.startswith(("STEPWELL_", "METAFLOW_")) and k != "PYTHONPATH"
     }
     env["USERNAME"] = os.environ.get("USERNAME") or "bench"  # Metaflow aborts without it as root
+    # Bytecode cached for both tools: pip compiled Metaflow's at install, while an
+    # editable stepwell with PYTHONDONTWRITEBYTECODE set (as on these machines)
+    # would compile every module on every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     env["STEPWELL_HOME"] = str(scratch / "stepwell-home")
     env["METAFLOW_HOME"] = str(scratch / "metaflow-home")  # no ~/.metaflowconfig
     env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = str(scratch)

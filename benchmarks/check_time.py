@@ -21,6 +21,7 @@ from _common import (  # noqa: E402  (after dont_write_bytecode)
     Tool,
     median,
     metaflow_tool,
+    prepare_bytecode,
     render_flow,
     run_command,
     scratch_dir,
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-metaflow", action="store_true")
     args = parser.parse_args(argv)
     tools = [stepwell_tool()] + ([] if args.skip_metaflow else [metaflow_tool()])
+    prepare_bytecode(tools)
     report(time_check(tools, args.repeat))
     return 0
 

@@ -42,6 +42,7 @@ from _common import (  # noqa: E402
     Tool,
     median,
     metaflow_tool,
+    prepare_bytecode,
     run_env,
     scratch_dir,
     stepwell_tool,
@@ -143,6 +144,7 @@ def main() -> None:
     parser.add_argument("--skip-metaflow", action="store_true")
     args = parser.parse_args()
     tools = [stepwell_tool()] + ([] if args.skip_metaflow else [metaflow_tool()])
+    prepare_bytecode(tools)
     times: dict[str, list[float]] = {tool.name: [] for tool in tools}
     with scratch_dir() as sw_scratch, scratch_dir() as mf_scratch:
         scratches = {STEPWELL: sw_scratch, METAFLOW: mf_scratch}

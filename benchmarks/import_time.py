@@ -24,6 +24,7 @@ from _common import (  # noqa: E402  (after dont_write_bytecode)
     Tool,
     median,
     metaflow_tool,
+    prepare_bytecode,
     run_env,
     scratch_dir,
     stepwell_tool,
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tools = [stepwell_tool()] + ([] if args.skip_metaflow else [metaflow_tool()])
+    prepare_bytecode(tools)
     print(f"median of {args.repeat} runs each, minus the median of `python -c pass`")
     for tool in tools:
         codes = snippets(tool)

@@ -18,6 +18,7 @@ from _common import (
     Tool,
     median,
     metaflow_tool,
+    prepare_bytecode,
     render_flow,
     run_env,
     scratch_dir,
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-metaflow", action="store_true")
     args = parser.parse_args(argv)
     tools = [stepwell_tool()] + ([] if args.skip_metaflow else [metaflow_tool()])
+    prepare_bytecode(tools)
     results: dict[str, dict[str, float | None]] = {}
     for name, measure in (("resume_chain20", time_resume), ("list_100_tasks", time_listing)):
         for tool in tools:

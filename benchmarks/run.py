@@ -29,6 +29,7 @@ from _common import (  # noqa: E402  (after dont_write_bytecode)
     machine_info,
     median,
     metaflow_tool,
+    prepare_bytecode,
     render_flow,
     run_command,
     scratch_dir,
@@ -290,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Nothing to run (foreach100k needs --big).", file=sys.stderr)
         return 2
     tools = [stepwell_tool()] + ([] if args.skip_metaflow else [metaflow_tool()])
+    prepare_bytecode(tools)
     versions = {t.name: tool_version(t) for t in tools}
     info = machine_info()
     print(f"{info} versions={versions} repeat={args.repeat}", flush=True)

@@ -62,6 +62,32 @@ class DataArtifact(ClientObject):
         return Task._child(self._parts[:4], self._ns, self._run, _task=self._task,
                            attempt=self._attempt)  # fmt: skip
 
+    @property
+    def read_by(self) -> list[Task]:
+        """The tasks of this run that read this artifact (by its name and value)."""
+        from stepwell.client._task import Task
+
+        records = self._backend.metadata.readers_of(
+            self._parts[0], self._parts[1], self.id, self._record.key
+        )
+        return [Task(r.pathspec, _namespace_check=False) for r in records]
+
+    @property
+    def produced_by(self) -> Task:
+        """The task that computed this value: the artifact's task, or the ancestor it
+        inherited the value from unchanged."""
+        from stepwell.client._task import Task
+
+        task = self.task
+        while True:
+            for parent in task.parent_tasks:
+                record = parent._artifact_records().get(self.id)
+                if record is not None and record.key == self._record.key:
+                    task = parent
+                    break
+            else:
+                return Task(task.pathspec, _namespace_check=False)
+
     def _parent_object(self) -> ClientObject:
         return self.task
 

@@ -152,6 +152,10 @@ class MetadataStore(abc.ABC):
         """The artifacts of a task attempt (the latest one by default), by name."""
 
     @abc.abstractmethod
+    def readers_of(self, flow_name: str, run_id: str, name: str, blob_key: str) -> list[TaskRecord]:
+        """The tasks of a run that read artifact ``name`` stored as ``blob_key``."""
+
+    @abc.abstractmethod
     def artifacts_of_tasks(
         self, flow_name: str, run_id: str, task_ids: Sequence[str]
     ) -> dict[str, dict[str, ArtifactRecord]]:

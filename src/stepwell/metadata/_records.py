@@ -166,6 +166,7 @@ class TaskOutcome:
     index: int | None = None
     next_steps: Sequence[str] = ()
     split_count: int | None = None
+    reads: Sequence[tuple[str, str]] = ()  # (artifact name, blob key) read from parents
 
     @property
     def pathspec(self) -> str:

@@ -123,6 +123,14 @@ def metadata_rows(keys: Keys, outcomes: Iterable[TaskOutcome]) -> list[tuple[Any
     ]
 
 
+def read_rows(keys: Keys, outcomes: Iterable[TaskOutcome]) -> list[tuple[Any, ...]]:
+    return [
+        (keys[o.flow_name, o.run_id], o.task_id, o.attempt, name, blob_key)
+        for o in outcomes
+        for name, blob_key in dict.fromkeys(o.reads)
+    ]
+
+
 def parent_rows(keys: Keys, tasks: Iterable[TaskLaunch | TaskOutcome]) -> list[tuple[Any, ...]]:
     return [
         (keys[t.flow_name, t.run_id], t.task_id, parent)

@@ -17,6 +17,8 @@ Tables (every lookup the store makes is served by a primary key or an index):
 - ``task_parents``: lineage, both directions indexed.
 - ``artifacts``: per task attempt, name -> blob key and how to read it.
 - ``task_metadata``: per task attempt, name -> JSON text.
+- ``artifact_reads``: per task attempt, the artifacts (name, blob key) it read
+  from its parents; indexed by blob key to find an artifact's readers.
 """
 
 from __future__ import annotations
@@ -110,6 +112,21 @@ MIGRATIONS: tuple[Migration, ...] = (
                 value TEXT NOT NULL,
                 PRIMARY KEY (run_id, task_id, attempt, name)
             ){clustered}""",
+        ),
+    ),
+    Migration(
+        2,
+        "artifact reads: which task read which artifact",
+        (
+            """CREATE TABLE artifact_reads (
+                run_id BIGINT NOT NULL,
+                task_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                blob_key TEXT NOT NULL,
+                PRIMARY KEY (run_id, task_id, attempt, name, blob_key)
+            ){clustered}""",
+            "CREATE INDEX artifact_reads_by_blob ON artifact_reads (run_id, blob_key, name)",
         ),
     ),
 )

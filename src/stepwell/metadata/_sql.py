@@ -34,6 +34,7 @@ from stepwell.metadata._rows import (
     metadata_rows,
     outcome_row,
     parent_rows,
+    read_rows,
     run_filters,
 )
 from stepwell.metadata._sql_tasks import TaskQueries
@@ -262,6 +263,11 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, task_id, attempt, name)"
                 " DO UPDATE SET value = excluded.value",
                 metadata_rows(keys, outcomes),
+            )
+            q.many(
+                "INSERT INTO artifact_reads (run_id, task_id, attempt, name, blob_key)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                read_rows(keys, outcomes),
             )
 
     @staticmethod

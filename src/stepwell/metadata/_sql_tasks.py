@@ -181,3 +181,16 @@ class TaskQueries:
                 for task_id, *record in rows:
                     found[task_id][record[0]] = ArtifactRecord(*record)
         return found
+
+    def readers_of(self, flow_name: str, run_id: str, name: str, blob_key: str) -> list[TaskRecord]:
+        """The tasks of a run that read artifact ``name`` with this blob (latest attempts)."""
+        with self._db.read() as q:
+            key = self._require_run(q, flow_name, run_id)
+            rows = q.all(
+                f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.run_id = ? AND t.task_id IN"
+                " (SELECT r.task_id FROM artifact_reads r WHERE r.run_id = ?"
+                " AND r.blob_key = ? AND r.name = ?)"
+                f" AND {LATEST_ATTEMPT} {TASK_ORDER}",
+                (key, key, blob_key, name),
+            )
+        return [task_record(flow_name, row) for row in rows]

@@ -12,7 +12,7 @@ from typing import Any
 from stepwell.exceptions import StepwellError
 
 RefsLoader = Callable[[str, str], dict[str, Any]]  # (step, task_id) -> {name: ArtifactRef}
-ValueLoader = Callable[[Any, str], Any]  # (ref, context) -> value
+ValueLoader = Callable[[str, Any, str], Any]  # (name, ref, context) -> value
 
 
 class InputView:
@@ -52,7 +52,7 @@ class InputView:
             raise AttributeError(
                 f"Input {self._sw_pathspec} has no artifact '{name}'. Its artifacts: {known}."
             )
-        value = self._sw_load(refs[name], f"artifact '{name}' of task {self._sw_pathspec}")
+        value = self._sw_load(name, refs[name], f"artifact '{name}' of task {self._sw_pathspec}")
         self._sw_cache[name] = value
         return value
 

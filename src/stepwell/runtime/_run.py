@@ -412,6 +412,7 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
         split_count=result.num_splits,
         metadata=_transition_metadata(result),
         origin_pathspec=result.origin_pathspec,
+        reads=result.reads,
     )
 
 

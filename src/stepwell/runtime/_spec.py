@@ -91,7 +91,7 @@ class TaskResult:
     traceback: str | None = None  # the user's traceback, stepwell frames trimmed
     started_at: float = 0.0
     finished_at: float = 0.0
-    reads: tuple[tuple[str, str], ...] = ()  # (task_id, artifact name) read from parents
+    reads: tuple[tuple[str, str], ...] = ()  # (artifact name, blob key) read from parents
     origin_pathspec: str | None = None  # resume: the task of the origin run this clones
 
     @classmethod

@@ -51,6 +51,7 @@ class StepState:
         if not is_join:
             self.inherited.update(spec.parent_refs)
         self.loaded: dict[str, Any] = {}
+        self.reads: set[tuple[str, str]] = set()  # (name, blob key) read from parents
         self.transition: Transition | None = None
         self._inputs: Inputs | None = None
         self._foreach_values: dict[int, Any] = {}
@@ -64,8 +65,10 @@ class StepState:
         if value is _MISSING:
             if name not in self.inherited:
                 raise AttributeError(f"Task {self.spec.pathspec} has no artifact '{name}'.")
-            value = self._load(self.inherited[name], f"artifact '{name}' of {self.spec.pathspec}")
+            ref = self.inherited[name]
+            value = self._load(ref, f"artifact '{name}' of {self.spec.pathspec}")
             self.loaded[name] = value
+            self.reads.add((name, ref.key))
         return value
 
     # -- transitions -------------------------------------------------------------------
@@ -109,7 +112,7 @@ class StepState:
                     task_id,
                     index,
                     self._input_refs,
-                    self._load,
+                    self._load_input,
                 )
                 for index, (step, task_id) in enumerate(
                     zip(spec.input_steps, spec.input_task_ids, strict=True)
@@ -117,6 +120,11 @@ class StepState:
             ]
             self._inputs = Inputs(views)
         return self._inputs
+
+    def _load_input(self, name: str, ref: Any, context: str) -> Any:
+        """Load an artifact of a join's input, noting the read."""
+        self.reads.add((name, ref.key))
+        return self._load(ref, context)
 
     def merge_artifacts(
         self, flow: FlowSpec, inputs: Any, include: list[str], exclude: list[str]

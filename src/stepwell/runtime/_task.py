@@ -98,6 +98,7 @@ def _success(
         ok=True,
         artifacts=artifacts,
         next_steps=transition.steps if transition else (),
+        reads=tuple(sorted(state.reads)),
         foreach=transition.foreach if transition else None,
         condition=transition.condition if transition else None,
         num_parallel=transition.num_parallel if transition else None,
