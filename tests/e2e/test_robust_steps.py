@@ -219,3 +219,19 @@ def test_config_options_name_only_configs(stepwell_home: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 1 and "has no Config named 'epochs'" in out.stderr
     assert "train" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_yaml_config_file(stepwell_home: Path, tmp_path: Path) -> None:
+    yaml_file = tmp_path / "train.yaml"
+    yaml_file.write_text("cpu: 1\nepochs: 5\n")
+    out = subprocess.run(
+        [sys.executable, str(ROBUST / "config_files_flow.py"), "--config", "train",
+         str(yaml_file), "run", "--run-id-file", str(tmp_path / "id")],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "STEPWELL_HOME": str(stepwell_home)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    from stepwell.testing._runs import FlowRun
+
+    run = FlowRun(stepwell_home, "ConfigFilesFlow", 0, "", "", (tmp_path / "id").read_text())
+    assert run.artifacts("start")["epochs"] == 5

@@ -147,3 +147,44 @@ def test_branch_without_project_is_an_error(stepwell_home: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert out.returncode == 1 and "need @project" in out.stderr
+
+
+def test_include_file_contents_become_an_artifact(stepwell_home: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "table.csv"
+    csv.write_text("a,b\n1,2\n3,4\n")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(256)))
+    flow = FLOWS / "runtime" / "include_file_flow.py"
+    run = run_flow(flow, "--table", str(csv), "--blob", str(blob), home=stepwell_home)
+    assert run.ok, run.stderr
+    data = run.artifacts("start")
+    assert data["table"] == "a,b\n1,2\n3,4\n" and data["rows"] == 3
+    assert data["blob"] == bytes(range(256)) and data["blob_size"] == 256
+    missing = run_flow(flow, home=stepwell_home)
+    assert not missing.ok and "'table' is required" in missing.stderr
+
+
+def test_logs_follow_streams_a_running_task(stepwell_home: Path, tmp_path: Path) -> None:
+    import os
+    import time
+
+    flow = FLOWS / "runtime" / "chatty_flow.py"
+    id_file = tmp_path / "id"
+    env = {**os.environ, "STEPWELL_HOME": str(stepwell_home)}
+    running = subprocess.Popen([sys.executable, str(flow), "--quiet", "run", "--run-id-file",
+                                str(id_file)], env=env)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not (id_file.exists() and id_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the start task is running and has printed a little
+        follow = subprocess.run(
+            [sys.executable, str(flow), "logs", f"{id_file.read_text()}/start", "--follow"],
+            capture_output=True, text=True, timeout=60, env=env, check=False,
+        )  # fmt: skip
+    finally:
+        running.wait(timeout=60)
+    assert follow.returncode == 0, follow.stderr
+    assert [line for line in follow.stdout.splitlines() if line.startswith("tick")] == [
+        f"tick {i}" for i in range(7)
+    ]

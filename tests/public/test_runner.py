@@ -51,3 +51,45 @@ def test_async_run_streams_logs_and_waits(stepwell_home: Path) -> None:
     lines, status = asyncio.run(main())
     assert status == "successful"
     assert any("out line one" in line for line in lines), lines
+
+
+def test_parameter_names_are_passed_as_declared_and_failures_keep_no_run_id(
+    stepwell_home: Path, tmp_path: Path
+) -> None:
+    flow = tmp_path / "underscore_flow.py"
+    flow.write_text(
+        "from stepwell import FlowSpec, Parameter, step\n"
+        "class UnderscoreFlow(FlowSpec):\n"
+        "    learning_rate = Parameter('learning_rate', default=0.1)\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.lr = self.learning_rate\n"
+        "        self.next(self.end)\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n"
+        "if __name__ == '__main__':\n"
+        "    UnderscoreFlow()\n"
+    )
+    with Runner(flow, show_output=False) as runner:
+        bad = runner.run(learning_rate="fast")
+        good = runner.run(learning_rate=0.5)
+    assert bad.status == "failed" and bad.run_id is None
+    assert good.status == "successful", good.stderr
+    assert good.run.data.lr == 0.5
+
+
+def test_wait_gives_up_after_its_timeout(stepwell_home: Path) -> None:
+    async def main() -> str:
+        with Runner(FLOWS / "runtime" / "chatty_flow.py", show_output=False) as runner:
+            executing = await runner.async_run()
+            try:
+                await executing.wait(timeout=0.3)
+            except asyncio.TimeoutError:
+                outcome = "timed out"
+            else:
+                outcome = "finished"
+            await executing.wait()
+            return outcome
+
+    assert asyncio.run(main()) == "timed out"

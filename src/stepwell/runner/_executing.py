@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,6 +28,7 @@ class ExecutingRun:
         self._stdout: list[str] = []
         self._stderr: list[str] = []
         self._run_id: str | None = None
+        self._readers: dict[Any, tuple[Any, list[str]]] | None = None
 
     # -- the process -------------------------------------------------------------
     @property
@@ -62,6 +64,12 @@ class ExecutingRun:
         """The Client API's Run (in every namespace: it is this run, whoever started it)."""
         from stepwell.client import Run
 
+        if self._home is not None and os.environ.get("STEPWELL_HOME") != self._home:
+            raise RuntimeError(
+                f"This run's store is {self._home} (the Runner's env), but this process reads "
+                f"{os.environ.get('STEPWELL_HOME') or '~/.stepwell'}. Set STEPWELL_HOME to the "
+                "same directory in this process to read the run back."
+            )
         run_id = self.run_id
         if run_id is None:
             raise RuntimeError(
@@ -72,12 +80,17 @@ class ExecutingRun:
 
     # -- async ---------------------------------------------------------------------
     async def wait(self, timeout: float | None = None, stream: str | None = None) -> ExecutingRun:
-        """Wait for the run to end (``stream="stdout"`` also echoes it as it comes)."""
+        """Wait for the run to end, at most ``timeout`` seconds (``asyncio.TimeoutError``
+        after that; the run goes on). ``stream="stdout"`` echoes it as it comes."""
         echo = {"stdout": self._stdout, "stderr": self._stderr}.get(stream or "")
-        async for line in self._lines():
-            if echo is not None and line[0] is echo:
-                print(line[1], end="", flush=True)
-        await asyncio.wait_for(self._process.wait(), timeout)
+
+        async def drain() -> None:
+            async for buffer, line in self._lines():
+                if buffer is echo:
+                    print(line, end="", flush=True)
+            await self._process.wait()
+
+        await asyncio.wait_for(drain(), timeout)
         _ = self.run_id  # read it while its file still exists
         return self
 
@@ -89,8 +102,14 @@ class ExecutingRun:
                 yield line.rstrip("\n")
 
     async def _lines(self) -> AsyncIterator[tuple[list[str], str]]:
-        sources = ((self._process.stdout, self._stdout), (self._process.stderr, self._stderr))
-        readers = {asyncio.ensure_future(src.readline()): (src, buf) for src, buf in sources}
+        """Lines from both pipes as they come. The pending reads live on the object, so
+        a wait() that timed out leaves them for the next call to pick up."""
+        if self._readers is None:
+            sources = ((self._process.stdout, self._stdout), (self._process.stderr, self._stderr))
+            self._readers = {
+                asyncio.ensure_future(src.readline()): (src, buf) for src, buf in sources
+            }
+        readers = self._readers
         while readers:
             done, _ = await asyncio.wait(readers, return_when=asyncio.FIRST_COMPLETED)
             for future in done:
@@ -100,8 +119,8 @@ class ExecutingRun:
                     continue
                 text = raw.decode("utf-8", "replace")
                 buffer.append(text)
-                yield buffer, text
                 readers[asyncio.ensure_future(source.readline())] = (source, buffer)
+                yield buffer, text
 
     # -- sync ----------------------------------------------------------------------
     def _finish_sync(self, show_output: bool) -> ExecutingRun:

@@ -21,15 +21,15 @@ from typing import Any
 from stepwell.exceptions import StepwellError
 from stepwell.runner._executing import ExecutingRun
 
-#: Keyword arguments of run()/resume() that are options of the command, not parameters.
-RUN_OPTIONS = frozenset(
-    {"tags", "max_workers", "max_num_splits", "executor", "namespace", "with_", "quiet"}
-)
+
+def _flag(name: str) -> str:
+    """A run option as a command-line option: ``max_workers`` -> ``--max-workers``."""
+    return "--" + name.rstrip("_").replace("_", "-")
 
 
-def _option(name: str, value: Any) -> list[str]:
+def _option(name: str, value: Any, flag: str | None = None) -> list[str]:
     """One keyword argument as command-line words (True: a flag; lists: repeated)."""
-    flag = "--" + name.rstrip("_").replace("_", "-")
+    flag = flag or _flag(name)
     if value is None or value is False:
         return []
     if value is True:
@@ -73,6 +73,8 @@ class Runner:
         self.top_level = top_level_options
         self._tmp = tempfile.TemporaryDirectory(prefix="stepwell-runner-")
         self._flow_name: str | None = None
+        self._calls = 0
+        self._parameter_names: dict[str, str] | None = None
 
     def __enter__(self) -> Runner:
         return self
@@ -116,7 +118,8 @@ class Runner:
         return words + (["--origin-run-id", origin_run_id] if origin_run_id else [])
 
     def _argv(self, command: list[str], kwargs: Mapping[str, Any]) -> tuple[list[str], Path]:
-        run_id_file = Path(self._tmp.name) / f"run-id-{len(os.listdir(self._tmp.name))}"
+        self._calls += 1
+        run_id_file = Path(self._tmp.name) / f"run-id-{self._calls}"
         argv = [sys.executable, str(self.flow_file)]
         for name, value in self.top_level.items():
             if name == "config" and isinstance(value, Mapping):
@@ -126,8 +129,19 @@ class Runner:
                 argv += _option(name, value)
         argv += [*command, "--run-id-file", str(run_id_file)]
         for name, value in kwargs.items():
-            argv += _option(name, value)
+            argv += _option(name, value, self._parameter_flag(name))
         return argv, run_id_file
+
+    def _parameter_flag(self, name: str) -> str | None:
+        """``--<name>`` exactly as the flow declares the parameter (or its attribute) ``name``."""
+        if self._parameter_names is None:
+            from stepwell.flow import load_flow_class
+
+            declared = load_flow_class(self.flow_file)._sw_parameters()
+            self._parameter_names = {p.name: p.name for p in declared.values()}
+            self._parameter_names.update({attr: p.name for attr, p in declared.items()})
+        found = self._parameter_names.get(name)
+        return f"--{found}" if found else None
 
     def _start_sync(self, command: list[str], kwargs: Mapping[str, Any]) -> ExecutingRun:
         argv, run_id_file = self._argv(command, kwargs)
