@@ -53,12 +53,14 @@ _EXPORTS: dict[str, str] = {
     "CaughtException": "stepwell.exceptions",
     "user_step_decorator": "stepwell.flow",
     "Runner": "stepwell.runner",
+    "get_cards": "stepwell.cards",
     "ExecutingRun": "stepwell.runner",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from stepwell.cards import get_cards
     from stepwell.client import (
         DataArtifact,
         Flow,

@@ -153,6 +153,24 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         with cli_errors():
             _inspect.change_tags(flow_cls.__name__, run_id or _latest(flow_cls), action, tags)
 
+    @cli.command(help="List, print or open the cards of a task: card list|get|view RUN/STEP/TASK.")
+    @click.argument("action", type=click.Choice(["list", "get", "view"]))
+    @click.argument("pathspec")
+    @click.option("--id", "card_id", default=None, help="The card with this id.")
+    @click.option("--type", "card_type", default=None, help="The card of this type.")
+    def card(action: str, pathspec: str, card_id: str | None, card_type: str | None) -> None:
+        from stepwell import cards
+
+        with cli_errors():
+            full = f"{flow_cls.__name__}/{pathspec}"
+            if action == "list":
+                for line in cards.list_cards(full):
+                    click.echo(line)
+            elif action == "get":
+                click.echo(cards.card_html(full, id=card_id, type=card_type))
+            else:
+                cards.view_card(full, id=card_id, type=card_type)
+
     @cli.command("output-dot", help="Print the flow's graph in Graphviz DOT.")
     def output_dot() -> None:
         from stepwell.graph import build_graph, render_dot

@@ -7,6 +7,7 @@ are written (the top one outermost).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -39,6 +40,30 @@ def step_hooks(node: Any, flow: FlowSpec, inputs: Any, secret_values: list[str])
     catch = node.decorator("catch")
     if catch is not None and catch.var and catch.var not in flow.__dict__:
         flow.__dict__[catch.var] = None  # the step succeeded: nothing was caught
+
+
+#: Decorators whose work lives in a higher layer, found by name (not imported by path):
+#: decorator -> (module, context function, attribute of ``current`` for its collector).
+EXTENSIONS: dict[str, tuple[str, str, str]] = {"card": ("stepwell.cards", "task_cards", "card")}
+
+
+def enter_extensions(
+    stack: ExitStack, node: Any, flow: FlowSpec, spec: Any, ctx: Any, started: float
+) -> Iterator[tuple[str, Any]]:
+    """Enter the context of each extension the step's decorators ask for.
+
+    Yields ``(current attribute, sink)``; a sink has ``.collector`` (what
+    ``current.<attribute>`` is in the step) and, once the context is left,
+    ``.records`` (task metadata entries to record).
+    """
+    for name, (module, function, attribute) in EXTENSIONS.items():
+        if node.decorator(name) is None:
+            continue
+        factory = getattr(importlib.import_module(module), function)
+        sink = stack.enter_context(
+            factory(node, flow, spec, ctx.store, started, graph=ctx.graph, home=ctx.info.home)
+        )
+        yield attribute, sink
 
 
 def _environment_vars(node: Any) -> dict[str, str]:

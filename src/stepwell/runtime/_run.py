@@ -410,7 +410,7 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
         index=spec.foreach_index,
         next_steps=result.next_steps,
         split_count=result.num_splits,
-        metadata=_transition_metadata(result),
+        metadata={**result.metadata, **_transition_metadata(result)},
         origin_pathspec=result.origin_pathspec,
         reads=result.reads,
     )

@@ -93,6 +93,7 @@ class TaskResult:
     finished_at: float = 0.0
     reads: tuple[tuple[str, str], ...] = ()  # (artifact name, blob key) read from parents
     origin_pathspec: str | None = None  # resume: the task of the origin run this clones
+    metadata: dict[str, str] = field(default_factory=dict)  # task metadata, e.g. its cards
 
     @classmethod
     def crashed(cls, spec: TaskSpec, exit_code: int, *, started: float, at: float) -> TaskResult:

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from stepwell.exceptions import ForeachError, StepwellError, TransitionError
 from stepwell.flow import CurrentInfo, FlowSpec, Transition, use_current
 from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
-from stepwell.runtime._hooks import run_fallback, step_hooks
+from stepwell.runtime._hooks import enter_extensions, run_fallback, step_hooks
 from stepwell.runtime._refs import refs_of
 from stepwell.runtime._secrets import mask
 from stepwell.runtime._spec import TaskResult, TaskSpec
@@ -45,8 +46,15 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
     secret_values: list[str] = []
+    sinks: list[Any] = []
     try:
-        with use_current(_current_info(spec, ctx)):
+        with ExitStack() as stack:
+            info = _current_info(spec, ctx)
+            if spec.caught is None:
+                for attribute, sink in enter_extensions(stack, node, flow, spec, ctx, started):
+                    sinks.append(sink)
+                    info = info.with_extras(**{attribute: sink.collector})
+            stack.enter_context(use_current(info))
             if spec.caught is not None:  # @catch: the step failed for good; go on without it
                 state.transition = run_fallback(node, flow, spec.caught)
             else:
@@ -70,6 +78,8 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+    for sink in sinks:  # e.g. the cards rendered, on success or failure alike
+        result.metadata.update(sink.records)
     return result
 
 
