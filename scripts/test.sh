@@ -2,6 +2,14 @@
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
 source "$(dirname "$0")/_venv.sh" dev
+# --- UI browser tests (tests/e2e/test_ui_browser.py): Debian's chromium, installed only
+# when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.
+# Never `playwright install`: it downloads its own browser. The tests skip without chromium.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+    || echo "chromium not installed: the UI browser tests will be skipped." >&2
+fi
+# --- end of the UI browser block
 echo "== ruff";         .venv/bin/ruff check src tests benchmarks examples
 echo "== mypy";         .venv/bin/mypy
 echo "== import layers"; .venv/bin/lint-imports --no-cache

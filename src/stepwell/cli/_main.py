@@ -106,5 +106,29 @@ def logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -
         _inspect.show_logs(pathspec, stream, attempt, follow)
 
 
+@main.command(help="Serve the web UI for the runs in the store (127.0.0.1 by default).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to bind (0: any free port).",
+)
+@click.option(
+    "--token",
+    default=None,
+    help="Required from every request (generated when binding beyond loopback).",
+)
+def ui(host: str, port: int, token: str | None) -> None:
+    from stepwell.ui import serve
+
+    with cli_errors():
+        try:
+            serve(host=host, port=port, token=token)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))
