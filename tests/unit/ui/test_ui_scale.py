@@ -1,8 +1,11 @@
-"""The API stays fast on big stores: 10,000 runs of a flow, a 10,000-task foreach (< 1 s each)."""
+"""The API on big stores: paginated runs, aggregated steps and a sampled timeline.
+
+Timings (under 1 s for 10,000 runs / a 10,000-task foreach) are measured by
+benchmarks/ui_speed.py, not here.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from stepwell.metadata import SqliteMetadataStore, TaskOutcome
@@ -15,18 +18,19 @@ def _new_run(meta: SqliteMetadataStore, flow: str) -> str:
                         pid=1, host="h")  # fmt: skip
 
 
-def test_a_runs_page_of_a_10000_run_flow_takes_under_a_second(stepwell_home: Path) -> None:
+def test_runs_are_served_a_page_at_a_time(stepwell_home: Path) -> None:
     meta = SqliteMetadataStore(stepwell_home / "stepwell.db")
-    for _ in range(10_000):
+    for _ in range(120):
         run_id = _new_run(meta, "BigFlow")
         meta.finish_run("BigFlow", run_id, "succeeded")
-    started = time.perf_counter()
-    page = list_runs({"flow": "BigFlow"}, Query({"offset": ["9950"]}))
-    assert time.perf_counter() - started < 1.0
-    assert len(page["runs"]) == 50 and not page["has_more"]
+    first = list_runs({"flow": "BigFlow"}, Query({}))
+    assert len(first["runs"]) == 50 and first["has_more"]
+    assert first["runs"][0]["id"] == "120"  # newest first
+    last = list_runs({"flow": "BigFlow"}, Query({"offset": ["100"]}))
+    assert len(last["runs"]) == 20 and not last["has_more"]
 
 
-def test_the_run_of_a_10000_task_foreach_takes_under_a_second(stepwell_home: Path) -> None:
+def test_the_run_of_a_10000_task_foreach_is_aggregated_and_sampled(stepwell_home: Path) -> None:
     meta = SqliteMetadataStore(stepwell_home / "stepwell.db")
     run_id = _new_run(meta, "WideFlow")
     width = 10_000
@@ -40,9 +44,7 @@ def test_the_run_of_a_10000_task_foreach_takes_under_a_second(stepwell_home: Pat
     tasks[-1] = TaskOutcome("WideFlow", run_id, "work", str(width), 0, "failed", started_at=1.0,
                             finished_at=2.0, index=width - 1, exception="boom")  # fmt: skip
     meta.record_tasks(tasks)
-    started = time.perf_counter()
     data = get_run({"flow": "WideFlow", "run": run_id}, Query({}))
-    assert time.perf_counter() - started < 1.0
     work = next(s for s in data["dag"]["steps"] if s["name"] == "work")
     assert (work["tasks"], work["failed"], work["foreach_width"]) == (width, 1, width)
     assert data["timeline"]["sampled"] and len(data["timeline"]["bars"]) <= 1500
