@@ -70,7 +70,8 @@ class Table(CardComponent):
     def from_dataframe(cls, dataframe: Any, truncate: bool = True) -> Table:
         """A table of a pandas DataFrame; with ``truncate`` only its first 100 rows."""
         frame = dataframe.head(cls.MAX_ROWS) if truncate else dataframe
-        table = cls(frame.values.tolist(), headers=[str(c) for c in frame.columns])
+        rows = list(frame.itertuples(index=False, name=None))  # each column keeps its type
+        table = cls(rows, headers=[str(c) for c in frame.columns])
         if truncate and len(dataframe) > cls.MAX_ROWS:
             table.note = f"First {cls.MAX_ROWS} of {len(dataframe)} rows."
         return table
@@ -130,8 +131,8 @@ class ValueBox(CardComponent):
 
     def render(self) -> str:
         return self._wrap(
-            f'<div class="sw-valuebox"><div class="sw-muted">{esc(self.title)}</div>'
-            f'<div class="sw-value">{render_value(self.value)}</div></div>'
+            f'<div class="sw-muted">{esc(self.title)}</div>'
+            f'<div class="sw-value">{render_value(self.value)}</div>'
         )
 
 
@@ -205,10 +206,7 @@ class Error(CardComponent):
             self.text = str(exception_or_text)
 
     def render(self) -> str:
-        return self._wrap(
-            f'<div class="sw-error"><h3>{esc(self.title)}</h3>'
-            f'<pre class="sw-code">{esc(self.text)}</pre></div>'
-        )
+        return self._wrap(f'<h3>{esc(self.title)}</h3><pre class="sw-code">{esc(self.text)}</pre>')
 
 
 class VegaChart(CardComponent):

@@ -55,7 +55,7 @@ def dataframe_head(frame: Any, rows: int = _HEAD_ROWS) -> str:
     header = "".join(f"<th>{esc(c)}</th>" for c in head.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(short_repr(v, 60))}</td>" for v in row) + "</tr>"
-        for row in head.values.tolist()
+        for row in head.itertuples(index=False, name=None)  # each column keeps its type
     )
     return f'<table class="sw-table"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 

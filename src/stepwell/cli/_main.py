@@ -68,7 +68,7 @@ for _name, _help in (
     main.add_command(_flow_command(_name, _help))
 
 
-@main.command(help="List runs, newest first: of FLOW, or of every flow.")
+@main.command(help="List runs, newest first for each flow: of FLOW, or of every flow.")
 @click.argument("flow", required=False)
 @click.option("--limit", type=click.IntRange(min=1), default=20, help="At most this many per flow.")
 def runs(flow: str | None, limit: int) -> None:

@@ -70,6 +70,8 @@ class Current:
             )
         if name in info.extras:
             return info.extras[name]
+        if name == "card":  # a step without @card: Metaflow ignores card calls, with a warning
+            return _NoCards(info.step_name)
         try:
             return getattr(info, name)
         except AttributeError:
@@ -87,6 +89,28 @@ class Current:
     def __repr__(self) -> str:
         info = _CURRENT.get()
         return f"<current {info.pathspec}>" if info else "<current: no step is running>"
+
+
+class _NoCards:
+    """``current.card`` in a step without ``@card``: every call warns and does nothing."""
+
+    def __init__(self, step: str) -> None:
+        self._step = step
+
+    def _ignore(self, *args: Any, **kwargs: Any) -> None:
+        import warnings
+
+        warnings.warn(
+            f"current.card is used in step '{self._step}', which has no @card; add @card to "
+            "the step to keep what it shows.",
+            stacklevel=3,
+        )
+
+    append = extend = clear = refresh = _ignore
+
+    def __getitem__(self, card_id: str) -> _NoCards:
+        self._ignore()
+        return self
 
 
 _PUBLIC = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import sys
+import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -29,7 +29,7 @@ def import_flow_file(path: str | Path) -> ModuleType:
     file = Path(path).resolve()
     if not file.is_file():
         raise FlowDefinitionError(f"Flow file {str(path)!r} does not exist.", file=str(path))
-    digest = hashlib.blake2b(str(file).encode(), digest_size=6).hexdigest()
+    digest = f"{zlib.crc32(str(file).encode()):08x}"  # a stable, short module-name suffix
     name = f"_stepwell_flow_{file.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]

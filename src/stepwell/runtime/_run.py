@@ -15,7 +15,6 @@ import pickle
 import platform
 import selectors
 import signal
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -211,7 +210,7 @@ class LocalRun:
             system_tags=system_tags,
             parameters=parameters_as_json(self.options.parameters),
             pid=os.getpid(),
-            host=socket.gethostname(),
+            host=platform.node(),
             origin_run_id=self.options.origin_run_id,
         )
         if self.options.run_id_file:

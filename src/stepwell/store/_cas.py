@@ -7,13 +7,15 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from stepwell.exceptions import BlobNotFoundError, StorageError
 from stepwell.store import _blobformat as fmt
 from stepwell.store._storage import BlobData, Storage, as_buffers
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 #: One blob's payload: a buffer, or buffers whose concatenation is the payload.
 Payload = BlobData
@@ -111,6 +113,8 @@ class ContentStore:
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None or self._pool_pid != os.getpid():  # threads die in a fork
+                from concurrent.futures import ThreadPoolExecutor  # only big saves use threads
+
                 self._pool = ThreadPoolExecutor(self.max_threads, "stepwell-store")
                 self._pool_pid = os.getpid()
             return self._pool

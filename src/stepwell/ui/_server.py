@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
         """True: allowed via ``?token=`` (set the cookie); False: allowed; None: refused."""
         token = self.server.token
         if token is None:
-            host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+            host = _host_name(self.headers.get("Host") or "")
             if host and not is_loopback(host):  # DNS rebinding: only loopback names
                 self._error(403, f"Host {host!r} refused: this UI serves loopback only.")
                 return None
@@ -240,3 +240,10 @@ def serve(
     finally:
         server.server_close()
     return server
+
+
+def _host_name(header: str) -> str:
+    """The host of a Host header, without the port: ``[::1]:8080`` -> ``::1``."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header

@@ -38,3 +38,11 @@ def test_extras_appear_as_attributes() -> None:
     info = CurrentInfo("F", "1", "s", "2").with_extras(parallel="gang")
     with use_current(info):
         assert current.parallel == "gang"
+
+
+def test_current_card_without_a_card_decorator_warns_and_does_nothing() -> None:
+    with (
+        use_current(CurrentInfo("F", "1", "train", "2")),
+        pytest.warns(UserWarning, match="no @card"),
+    ):
+        current.card.append("anything")
