@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from stepwell.client._backend import get_backend
@@ -93,12 +94,36 @@ def get_logs(params: dict[str, str], query: Query) -> Any:
     }  # fmt: skip
 
 
+class _LiveCard:
+    """A card of a running task, as its last ``current.card.refresh()`` wrote it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.id = None
+        self.type = path.stem.rsplit("_", 1)[0]
+        self.live = True
+
+    def get(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
 def _cards(params: dict[str, str]) -> list[Any] | None:
+    """The task's stored cards; while it runs, the live renderings its refresh() wrote."""
     try:
-        from stepwell.cards import get_cards  # type: ignore[import-not-found,unused-ignore]
+        from stepwell.cards import get_cards, live_card_path
     except ImportError:
         return None
-    return list(get_cards(_pathspec(params)))
+    stored = list(get_cards(_pathspec(params)))
+    if stored:
+        return stored
+    folder = live_card_path(_home(), _pathspec(params), "x").parent
+    return [_LiveCard(p) for p in sorted(folder.glob("*.html"))] if folder.is_dir() else []
+
+
+def _home() -> Path:
+    from stepwell.config import load_settings
+
+    return Path(load_settings().home)
 
 
 def list_cards(params: dict[str, str], query: Query) -> Any:
@@ -109,7 +134,12 @@ def list_cards(params: dict[str, str], query: Query) -> Any:
     return {
         "available": True,
         "cards": [
-            {"index": i, "id": getattr(c, "id", None), "type": getattr(c, "type", None)}
+            {
+                "index": i,
+                "id": getattr(c, "id", None),
+                "type": getattr(c, "type", None),
+                "live": getattr(c, "live", False),
+            }
             for i, c in enumerate(cards)
         ],
     }

@@ -33,13 +33,24 @@
     return t.status === "running";
   }
 
+  // Cards: stored ones once the task ends; while it runs, its live renderings, reloaded
+  // every 2 s until the stored cards replace them.
   async function loadCards() {
-    const data = await SW.api(`${base}/cards`);
-    if (!data.available) { SW.show("cards", SW.el("p", { class: "muted" }, "Cards are not available in this installation.")); return; }
-    if (!data.cards.length) { SW.show("cards", SW.el("p", { class: "muted" }, "No cards.")); return; }
-    SW.show("cards", data.cards.map((c) => [SW.el("div", { class: "muted" }, `${c.type || "card"}${c.id ? ` (${c.id})` : ""}`),
-      SW.el("iframe", { class: "cardframe", sandbox: "allow-scripts", referrerpolicy: "no-referrer",
-        src: `${base}/cards/${c.index}`, title: `card ${c.index}` })]));
+    let shown = "";
+    SW.poll(async () => {
+      const data = await SW.api(`${base}/cards`);
+      if (!data.available) { SW.show("cards", SW.el("p", { class: "muted" }, "Cards are not available in this installation.")); return false; }
+      const live = data.cards.some((c) => c.live);
+      const key = JSON.stringify(data.cards) + (live ? Date.now() : "");
+      if (key !== shown) {
+        shown = key;
+        if (!data.cards.length) SW.show("cards", SW.el("p", { class: "muted" }, "No cards."));
+        else SW.show("cards", data.cards.map((c) => [SW.el("div", { class: "muted" }, `${c.type || "card"}${c.id ? ` (${c.id})` : ""}${c.live ? " — live" : ""}`),
+          SW.el("iframe", { class: "cardframe", sandbox: "allow-scripts", referrerpolicy: "no-referrer",
+            src: `${base}/cards/${c.index}${live ? `?t=${Date.now()}` : ""}`, title: `card ${c.index}` })]));
+      }
+      return live;
+    }, 2000);
   }
 
   function followLogs() {
