@@ -188,3 +188,26 @@ def test_logs_follow_streams_a_running_task(stepwell_home: Path, tmp_path: Path)
     assert [line for line in follow.stdout.splitlines() if line.startswith("tick")] == [
         f"tick {i}" for i in range(7)
     ]
+
+
+def test_project_branches_do_not_see_each_other_by_default(
+    stepwell_home: Path, tmp_path: Path
+) -> None:
+    from stepwell.testing._runs import FlowRun
+
+    def run(flow: str, *options: str) -> FlowRun:
+        id_file = tmp_path / f"id-{len(list(tmp_path.iterdir()))}"
+        out = subprocess.run(
+            [sys.executable, str(FLOWS / "runtime" / flow), *options, "run", "--run-id-file",
+             str(id_file)], capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        name = "ProjectFlow" if flow == "project_flow.py" else "ProjectPeekFlow"
+        return FlowRun(stepwell_home, name, 0, "", "", id_file.read_text())
+
+    on_a = run("project_flow.py", "--branch", "a")
+    run("project_flow.py", "--branch", "b")  # newer, but on another branch
+    peek = run("project_peek_flow.py", "--branch", "a")
+    seen = peek.artifacts("start")
+    assert seen["namespace"] == "project_branch:test.a"
+    assert seen["seen_run"] == on_a.run_id

@@ -2,7 +2,8 @@
 
 A namespace is a tag: a run is in namespace ``ns`` when ``ns`` is one of its
 user or system tags. ``None`` is the global namespace (everything). The
-default is ``user:<name>``, the user resolved by :mod:`stepwell.config`.
+default is ``user:<name>``, the user resolved by :mod:`stepwell.config`; inside a
+running step it is the run's own namespace (for a ``@project`` run, its branch).
 """
 
 from __future__ import annotations
@@ -57,4 +58,8 @@ def default_namespace() -> str:
 
 
 def _default() -> str:
+    from stepwell.flow import current
+
+    if current.is_running_flow and current.namespace:  # inside a step: the run's namespace
+        return str(current.namespace)
     return f"user:{_backend.get_backend().username}"

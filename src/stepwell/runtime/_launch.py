@@ -73,7 +73,7 @@ def start_run(
         tags=tags,
         max_workers=max_workers or settings.max_workers,
         max_num_splits=max_num_splits or settings.max_num_splits,
-        namespace=namespace if namespace is not None else f"user:{username}",
+        namespace=namespace or _default_namespace(username, project),
         run_id_file=run_id_file,
         flow_file=flow_file,
         origin_run_id=origin_run_id,
@@ -91,6 +91,13 @@ def start_run(
         metadata_factory=lambda: _open_metadata(home),
     )
     return run.run()
+
+
+def _default_namespace(username: str, project: Any) -> str:
+    """A @project run lives in its branch's namespace, so branches do not see each other."""
+    if project is not None:
+        return f"project_branch:{project.branch_name}"
+    return f"user:{username}"
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,8 @@ class LocalRun:
         ]
         if self.options.project is not None:
             system_tags += self.options.project.system_tags()
+        if self.options.namespace and self.options.namespace not in system_tags:
+            system_tags.append(self.options.namespace)  # the run belongs to its namespace
         run_id = self.metadata.new_run(
             info.flow_name,
             user=self.username,
