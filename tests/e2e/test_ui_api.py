@@ -189,12 +189,13 @@ def test_cards_are_served_with_a_sandboxing_csp(
 
     fake = types.ModuleType("stepwell.cards")
     fake.get_cards = lambda pathspec: [FakeCard()]  # type: ignore[attr-defined]
+    fake.live_card_path = lambda home, pathspec, name: Path(home) / "no-live" / name  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "stepwell.cards", fake)
     end = task_of(ui, "ForeachFlow", ui_store.foreach[0], "end")["pathspec"]
     listed = ui.json(f"/api/tasks/{end}/cards")
     assert listed == {
         "available": True,
-        "cards": [{"index": 0, "id": "summary", "type": "default"}],
+        "cards": [{"index": 0, "id": "summary", "type": "default", "live": False}],
     }
     status, body, headers = ui.get(f"/api/tasks/{end}/cards/0")
     assert status == 200 and b"Card!" in body
