@@ -141,3 +141,18 @@ def test_resume_after_the_scheduler_was_killed(
 
 def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
+
+
+def test_resume_with_a_chosen_run_id(stepwell_home: Path, tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    first = run_flow(RESUME_FLOW, home=stepwell_home, env={"RESUME_TRACE": str(trace)})
+    assert first.ok, first.stderr
+    chosen = _resume(stepwell_home, trace, "end", "--run-id", "777")
+    assert chosen.ok, chosen.stderr
+    assert chosen.run_id == "777"
+    taken = _resume(stepwell_home, trace, "end", "--run-id", "777")
+    assert not taken.ok and "Run id 777 is taken" in taken.stderr
+    bad = _resume(stepwell_home, trace, "--run-id", "abc")
+    assert not bad.ok and "'abc' is not valid" in bad.stderr and "Traceback" not in bad.stderr
+    after = run_flow(RESUME_FLOW, home=stepwell_home, env={"RESUME_TRACE": str(trace)})
+    assert int(after.run_id) > 777  # the sequence moves past a chosen id

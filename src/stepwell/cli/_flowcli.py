@@ -192,12 +192,24 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         default=None,
         help="The run to resume (default: your latest run of this flow).",
     )
+    @click.option(
+        "--run-id",
+        "new_run_id",
+        default=None,
+        help="The new run's id (a positive whole number not in use).",
+    )
     @click.pass_context
-    def resume(ctx: click.Context, step_name: str | None, origin_run_id: str | None,
-               **options: Any) -> None:  # fmt: skip
+    def resume(
+        ctx: click.Context,
+        step_name: str | None,
+        origin_run_id: str | None,
+        new_run_id: str | None,
+        **options: Any,
+    ) -> None:
         from stepwell.runtime import ResumeRequest
 
-        _execute(ctx, flow_cls, options, resume=ResumeRequest(step_name, origin_run_id))
+        request = ResumeRequest(step_name, origin_run_id, new_run_id)
+        _execute(ctx, flow_cls, options, resume=request)
 
     parameter_names = {p.human_readable_name for p in _parameter_options(flow_cls)}
     parameter_names = {name.lstrip("-").replace("-", "_") for name in parameter_names}

@@ -41,8 +41,12 @@ class MetadataStore(abc.ABC):
         host: str,
         origin_run_id: str | None = None,
         code_key: str | None = None,
+        run_id: str | None = None,
     ) -> str:
         """Create a run (and its flow if new) with status ``running``; return its id.
+
+        ``run_id`` chooses the id (a positive whole number not in use by any flow);
+        by default the next one is taken.
 
         ``parameters`` maps each parameter name to its value as JSON text.
         """

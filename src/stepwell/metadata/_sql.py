@@ -79,8 +79,10 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
         host: str,
         origin_run_id: str | None = None,
         code_key: str | None = None,
+        run_id: str | None = None,
     ) -> str:
         check_name("flow name", flow_name)
+        explicit = _explicit_run_id(run_id)
         user_tags, sys_tags = check_tags(tags), check_tags(system_tags)
         for name, value in parameters.items():
             if not isinstance(value, str):
@@ -95,21 +97,23 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
                 "INSERT INTO flows (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 (flow_name, now),
             )
+            if explicit is not None and q.one("SELECT 1 FROM runs WHERE run_id = ?", (explicit,)):
+                raise MetadataError(
+                    f"Run id {run_id} is taken; run ids are unique across flows. Choose another.",
+                    run_id=run_id,
+                )
+            columns = "flow_name, user_name, status, parameters, started_at, heartbeat_at, pid,"
+            values: tuple[Any, ...] = (
+                flow_name, user, json.dumps(dict(parameters), sort_keys=True), now, now, pid,
+                host, origin_run_id, code_key,
+            )  # fmt: skip
+            marks = "?, ?, 'running', ?, ?, ?, ?, ?, ?, ?"
+            if explicit is not None:  # the caller's id (a serial column accepts it)
+                columns, marks, values = "run_id, " + columns, "?, " + marks, (explicit, *values)
             row = q.one(
-                "INSERT INTO runs (flow_name, user_name, status, parameters, started_at,"
-                " heartbeat_at, pid, host, origin_run_id, code_key)"
-                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING run_id",
-                (
-                    flow_name,
-                    user,
-                    json.dumps(dict(parameters), sort_keys=True),
-                    now,
-                    now,
-                    pid,
-                    host,
-                    origin_run_id,
-                    code_key,
-                ),
+                f"INSERT INTO runs ({columns} host, origin_run_id, code_key)"
+                f" VALUES ({marks}) RETURNING run_id",
+                values,
             )
             key = int(row[0])
             q.many(
@@ -454,3 +458,12 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
             return [row[0] for row in q.all("SELECT name FROM flows ORDER BY name")]
 
     # -- reads: steps and tasks -----------------------------------------------------
+
+
+def _explicit_run_id(run_id: str | None) -> int | None:
+    """A run id chosen by the caller: a positive whole number, or None for the next one."""
+    if run_id is None:
+        return None
+    if not str(run_id).isdigit() or int(run_id) < 1:
+        raise MetadataError(f"Run id {run_id!r} is not valid: use a positive whole number.")
+    return int(run_id)

@@ -79,6 +79,7 @@ def start_run(
         origin_run_id=origin_run_id,
         rerun_steps=steps_from(graph, resume.step) if resume and resume.step else frozenset(),
         project=project,
+        run_id=resume.run_id if resume is not None else None,
     )
     run = LocalRun(
         flow_cls,
@@ -106,6 +107,7 @@ class ResumeRequest:
 
     step: str | None = None
     origin_run_id: str | None = None
+    run_id: str | None = None  # the new run's id, chosen by the caller
 
 
 def _origin(

@@ -50,6 +50,7 @@ class RunOptions:
     origin_run_id: str | None = None  # resume: the run whose successful tasks are cloned
     rerun_steps: frozenset[str] | set[str] = frozenset()  # resume STEP: run these again
     project: Any = None  # ProjectInfo of a @project flow
+    run_id: str | None = None  # resume --run-id: the new run's id (else the next one)
 
 
 @dataclass
@@ -214,6 +215,7 @@ class LocalRun:
             pid=os.getpid(),
             host=platform.node(),
             origin_run_id=self.options.origin_run_id,
+            run_id=self.options.run_id,
         )
         if self.options.run_id_file:
             Path(self.options.run_id_file).write_text(run_id)
