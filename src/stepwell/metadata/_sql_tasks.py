@@ -7,6 +7,7 @@ inputs are read in one query per chunk of tasks, never one per input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from stepwell.metadata import _notfound
 from stepwell.metadata._database import Query, SqlDatabase
@@ -109,13 +110,10 @@ class TaskQueries:
         task_id: str,
         attempt: int | None = None,
     ) -> dict[str, ArtifactRecord]:
-        with self._db.read() as q:
-            task = self._find_task(q, flow_name, run_id, step_name, task_id, attempt)
-            rows = q.all(
-                "SELECT name, blob_key, serializer, type_name, size, meta FROM artifacts"
-                " WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY name",
-                (int(task.run_id), task_id, task.attempt),
-            )
+        rows = self._attempt_rows(
+            "SELECT name, blob_key, serializer, type_name, size, meta FROM artifacts",
+            flow_name, run_id, step_name, task_id, attempt,
+        )  # fmt: skip
         return {row[0]: ArtifactRecord(*row) for row in rows}
 
     def get_task_metadata(
@@ -126,14 +124,22 @@ class TaskQueries:
         task_id: str,
         attempt: int | None = None,
     ) -> dict[str, str]:
+        rows = self._attempt_rows(
+            "SELECT name, value FROM task_metadata", flow_name, run_id, step_name, task_id, attempt
+        )
+        return dict(rows)
+
+    def _attempt_rows(
+        self, select: str, flow_name: str, run_id: str, step_name: str, task_id: str,
+        attempt: int | None,
+    ) -> list[Any]:  # fmt: skip
+        """The rows of ``select`` (``SELECT ... FROM table``) of one task attempt, by name."""
         with self._db.read() as q:
             task = self._find_task(q, flow_name, run_id, step_name, task_id, attempt)
-            rows = q.all(
-                "SELECT name, value FROM task_metadata"
-                " WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY name",
+            return q.all(
+                f"{select} WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY name",
                 (int(task.run_id), task_id, task.attempt),
             )
-        return dict(rows)
 
     def parent_tasks(
         self, flow_name: str, run_id: str, step_name: str, task_id: str
