@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 
 import numpy as np
 import pandas as pd
@@ -111,22 +112,40 @@ def test_image_rejects_network_sources_and_unknown_bytes() -> None:
         Image(b"hello")
 
 
-def test_optional_converters_say_what_to_install() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install matplotlib"):
-            Image.from_matplotlib(object())
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install pillow"):
-            Image.from_pil_image(object())
-    try:
-        import altair  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install altair"):
-            VegaChart.from_altair_chart(object())
+@pytest.mark.parametrize(
+    ("module", "convert", "install"),
+    [
+        ("matplotlib", lambda: Image.from_matplotlib(object()), "pip install matplotlib"),
+        ("PIL", lambda: Image.from_pil_image(object()), "pip install pillow"),
+        ("altair", lambda: VegaChart.from_altair_chart(object()), "pip install altair"),
+    ],
+)
+def test_optional_converters_say_what_to_install(
+    module: str, convert, install: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if the library were not installed
+    with pytest.raises(ImportError, match=install):
+        convert()
+
+
+def test_image_from_a_matplotlib_figure() -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(2, 2))
+    axes.plot([0, 1, 2], [0, 1, 4])
+    image = Image.from_matplotlib(figure, label="growth")
+    plt.close(figure)
+    html = image.render()
+    assert "data:image/png;base64," in html and "growth" in html
+
+
+def test_image_from_a_pil_image() -> None:
+    pil = pytest.importorskip("PIL.Image")
+    picture = pil.new("RGB", (4, 3), color=(255, 0, 0))
+    html = Image.from_pil_image(picture).render()
+    assert "data:image/png;base64," in html
 
 
 def test_vega_chart_embeds_spec_as_json() -> None:
