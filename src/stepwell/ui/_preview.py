@@ -11,6 +11,12 @@ import json
 from typing import Any
 
 VALUE_MAX = 64 << 10
+IMAGE_MAX = 4 << 20  # PNG/JPEG/GIF bytes (or PIL images) up to this size show as images
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF8": "image/gif",
+}
 TABLE_MAX = 64 << 20
 TEXT_MAX = 2000
 ROWS = 10
@@ -26,6 +32,11 @@ def preview(record: Any, load: Any) -> dict[str, Any]:
             if record.size > TABLE_MAX:
                 return {"kind": "too_large", "meta": _meta(record)}
             return _table(load())
+        maybe_image = type_name == "builtins.bytes" or type_name.startswith("PIL.")
+        if maybe_image and record.size <= IMAGE_MAX:
+            image = _image(load())
+            if image is not None:
+                return image
         if record.size > VALUE_MAX:
             return {"kind": "too_large", "meta": _meta(record)}
         return _value(load())
@@ -59,6 +70,26 @@ def _table(frame: Any) -> dict[str, Any]:
         "index": [_text(str(i), 200) for i in head.index],
         "rows": [[_text(str(v), 200) for v in row] for row in head.itertuples(index=False)],
     }
+
+
+def _image(value: Any) -> dict[str, Any] | None:
+    """An image preview (a data URL) of image bytes or a PIL image; None if not an image."""
+    import base64
+    import io
+
+    if hasattr(value, "save") and hasattr(value, "size"):  # a PIL image
+        buffer = io.BytesIO()
+        value.save(buffer, format="PNG")
+        value = buffer.getvalue()
+    if not isinstance(value, (bytes, bytearray)):
+        return None
+    kind = next(
+        (k for magic, k in _IMAGE_MAGIC.items() if bytes(value[:8]).startswith(magic)), None
+    )
+    if kind is None:
+        return None
+    encoded = base64.b64encode(bytes(value)).decode("ascii")
+    return {"kind": "image", "src": f"data:{kind};base64,{encoded}", "bytes": len(value)}
 
 
 def _value(value: Any) -> dict[str, Any]:

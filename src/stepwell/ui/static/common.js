@@ -109,6 +109,7 @@ SW.preview = function (preview) {
       SW.el("table", { class: "preview" },
         SW.el("tr", {}, SW.el("th", {}, ""), preview.columns.map((c, i) => SW.el("th", { title: preview.dtypes[i] }, c))),
         preview.rows.map((row, i) => SW.el("tr", {}, SW.el("th", {}, preview.index[i]), row.map((v) => SW.el("td", {}, v))))));
+    case "image": return SW.el("img", { class: "preview-image", src: preview.src, alt: `image, ${preview.bytes} bytes` });
     case "too_large": return SW.el("span", { class: "muted" }, "too large to preview");
     default: return SW.el("span", { class: "muted" }, `no preview: ${preview.message || preview.kind}`);
   }
