@@ -212,9 +212,9 @@ class Error(CardComponent):
 class VegaChart(CardComponent):
     """A Vega-Lite chart spec (a dict); ``VegaChart.from_altair_chart(chart)`` with altair.
 
-    Cards load no JavaScript from the network, so the spec is embedded as JSON
-    (``<script type="application/json" class="sw-vega-spec">``) with its
-    description; a viewer with vega-embed can draw it.
+    The spec is embedded as JSON and drawn as SVG by vega-embed, which the card
+    carries inline (Vega, Vega-Lite and vega-embed from the npm registry, stored
+    once as a shared asset): no network access is needed.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -239,8 +239,11 @@ class VegaChart(CardComponent):
     def render(self) -> str:
         title = self.spec.get("title") or self.spec.get("description") or "Vega-Lite chart"
         return self._wrap(
-            f'<div class="sw-vega"><p class="sw-muted">{esc(title)} '
-            "(Vega-Lite spec embedded; open with a Vega viewer to draw it)</p>"
+            f'<div class="sw-vega" role="img" aria-label="{esc(title)}"></div>'
             '<script type="application/json" class="sw-vega-spec">'
-            f"{json_for_script(self.spec)}</script></div>"
+            f"{json_for_script(self.spec)}</script>"
+            "<script>(function (spec) { var target = spec.previousElementSibling;"
+            " if (window.vegaEmbed) vegaEmbed(target, JSON.parse(spec.textContent),"
+            ' {renderer: "svg", actions: false});'
+            " })(document.currentScript.previousElementSibling);</script>"
         )

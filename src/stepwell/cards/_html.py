@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 #: Marks where the shared assets go in a page; never produced by escaped user text.
@@ -62,9 +63,24 @@ def json_for_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def shared_assets() -> bytes:
-    """The assets blob: identical bytes for every card, so it is stored once."""
-    return f"<style>{SHARED_CSS}</style>".encode()
+_VEGA = Path(__file__).parent / "static" / "vega"
+_VEGA_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+#: What a card body holds when it needs Vega (set by VegaChart.render).
+VEGA_MARK = 'class="sw-vega-spec"'
+
+
+def shared_assets(vega: bool = False) -> bytes:
+    """The assets blob: identical bytes for every card (of its kind), so it is stored once.
+
+    With ``vega`` the Vega, Vega-Lite and vega-embed builds (from the npm registry, see
+    scripts/vendor_vega.sh) follow the styles, so charts draw with no network access.
+    """
+    parts = [f"<style>{SHARED_CSS}</style>"]
+    if vega:
+        for name in _VEGA_FILES:
+            code = (_VEGA / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+            parts.append(f"<script>{code}</script>")
+    return "".join(parts).encode()
 
 
 def page_body(title: str, content: str) -> str:

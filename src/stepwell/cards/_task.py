@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from stepwell.cards._collector import CardCollector, CardSlot
-from stepwell.cards._html import assemble_page, shared_assets
+from stepwell.cards._html import VEGA_MARK, assemble_page, shared_assets
 from stepwell.cards._render import (
     CardContext,
     CardRenderError,
@@ -114,7 +114,6 @@ class CardSink:
             return
         self._last_refresh = now
         ctx = self._make_context(None)
-        assets = shared_assets().decode()
         for slot in self.slots:
             path = self.live_path(slot)
             if path is None:
@@ -123,12 +122,11 @@ class CardSink:
                 body = _render_in_time(slot, ctx)
             except Exception as exc:  # a live card never fails the task
                 body = render_error(slot, ctx, exc)
-            _write_atomic(path, assemble_page(body, assets))
+            _write_atomic(path, assemble_page(body, shared_assets(VEGA_MARK in body).decode()))
 
     def finish(self) -> None:
         """Render every card for good, store it, fill ``records``; errors go to ``errors``."""
         ctx = self._make_context(self._clock())
-        assets = shared_assets()
         for slot in self.slots:
             failed = False
             try:
@@ -138,6 +136,7 @@ class CardSink:
                     self.errors.append(exc)
                     continue
                 body, failed = render_error(slot, ctx, exc), True
+            assets = shared_assets(VEGA_MARK in body)
             body_ref, assets_ref = self._store.save_blobs([body.encode(), assets])
             record = {
                 "type": slot.type,
