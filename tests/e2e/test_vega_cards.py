@@ -62,3 +62,41 @@ def test_a_vega_chart_draws_offline_in_chromium(stepwell_home: Path, tmp_path: P
             browser.close()
     assert bars == 2  # one bar per data value
     assert all(url.startswith("file:") for url in requests)  # nothing from the network
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="needs playwright")
+def test_the_ui_task_page_shows_the_tasks_cards(
+    stepwell_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from stepwell.ui import serve
+
+    run, start, _ = _card(stepwell_home)
+    monkeypatch.setenv("STEPWELL_HOME", str(stepwell_home))
+    server = serve("127.0.0.1", 0, None, block=False)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                      "--disable-quic", "--no-first-run", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"],
+            )  # fmt: skip
+            try:
+                page = browser.new_page()
+                path = f"VegaFlow/{run.run_id}/start/{start.task_id}"
+                page.goto(f"{server.url.rstrip('/')}/task.html?path={path}")
+                frame = page.frame_locator("iframe.cardframe").first
+                frame.locator("svg.marks").wait_for(timeout=15_000)
+                bars = frame.locator("svg.marks .mark-rect path").count()
+                shots = Path(__file__).parents[1] / "artifacts"
+                shots.mkdir(exist_ok=True)
+                page.screenshot(path=str(shots / "ui-vega-card.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert bars == 2

@@ -26,7 +26,9 @@ COOKIE = "stepwell_token"
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
 CARD_CSP = (
-    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
+    # Vega compiles chart expressions with Function(); the card runs in an opaque-origin
+    # sandbox (no same-origin, no network: default-src 'none'), so that stays contained.
+    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
     "style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'"
 )
 
