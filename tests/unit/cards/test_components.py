@@ -180,3 +180,13 @@ def test_error_shows_traceback() -> None:
 
 def test_json_viewer_pretty_prints() -> None:
     assert "&quot;lr&quot;: 0.1" in JSONViewer({"lr": 0.1}).render()
+
+
+def test_vega_chart_from_an_altair_chart() -> None:
+    alt = pytest.importorskip("altair")
+    import pandas as pd
+
+    chart = alt.Chart(pd.DataFrame({"k": ["a", "b"], "n": [3, 5]})).mark_bar().encode(x="k", y="n")
+    spec = VegaChart.from_altair_chart(chart).spec
+    assert spec["mark"] in ("bar", {"type": "bar"})
+    assert '"n": 5' in VegaChart.from_altair_chart(chart).render().replace("\\u0022", '"')
