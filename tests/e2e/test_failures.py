@@ -217,10 +217,10 @@ def test_the_parameters_flow_runs_when_given_right(executor: str, stepwell_home:
 
 @both
 def test_a_lint_error_stops_the_run_with_the_finding(executor: str, stepwell_home: Path) -> None:
-    flow_file = FAILING / "lint_error_flow.py"
-    flow_run = run("lint_error_flow.py", executor, home=stepwell_home)
+    flow_file = FAILING.parent / "lint" / "unknown-step.py"  # the linter's own fixture
+    flow_run = run_flow(flow_file, "--executor", executor, home=stepwell_home)
     assert_no_run_started(flow_run)
-    assert f"lint_error_flow.py:{marked_line(flow_file, 'LINT')}:" in flow_run.stderr
+    assert f"unknown-step.py:{marked_line(flow_file, 'LINT')}:" in flow_run.stderr
     assert "'trian'" in flow_run.stderr
     assert "Did you mean 'train'?" in flow_run.stderr
 
