@@ -98,7 +98,10 @@ def test_run_properties(runs: dict[str, FlowRun]) -> None:
     assert run.user_tags == frozenset()
     assert run.tags == run.system_tags
     assert run.successful and run.finished
-    assert run.code is None
+    code = run.code
+    assert code is not None and code.info["flow_name"] == "LinearFlow"
+    assert "class LinearFlow" in code.flowspec
+    assert code.script_name in code.tarball.getnames()
     assert run.origin_pathspec is None
     assert isinstance(run.created_at, dt.datetime) and run.created_at.tzinfo is not None
     assert run.finished_at is not None and run.created_at <= run.finished_at
@@ -145,7 +148,7 @@ def test_step_task_and_task_properties(runs: dict[str, FlowRun]) -> None:
     assert task.current_attempt == 0
     assert task.created_at is not None and task.created_at <= task.finished_at
     assert task.origin_pathspec is None
-    assert task.code is None
+    assert task.code is not None and task.code.key == task.parent.parent.code.key
     assert Task(task.pathspec) == task
 
 

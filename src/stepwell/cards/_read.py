@@ -65,11 +65,11 @@ class Card:
         return f"Card(type={self.type!r}, id={self.id!r}, pathspec={self.pathspec!r})"
 
 
-def _default_store() -> Any:
-    from stepwell.config import load_settings
-    from stepwell.store import ContentStore, LocalStorage
+def _store_of(task: Any) -> Any:
+    """The content store of the task's run (where its run recorded its blobs)."""
+    from stepwell.client._backend import get_backend
 
-    return ContentStore(LocalStorage(Path(load_settings().home)))
+    return get_backend().store_for(getattr(task, "_run", None))
 
 
 def get_cards(
@@ -84,7 +84,7 @@ def get_cards(
         from stepwell.client import Task
 
         task = Task(task)
-    store = store if store is not None else _default_store()
+    store = store if store is not None else _store_of(task)
     cards = [
         Card(store, json.loads(value), name, task.pathspec)
         for name, value in task.metadata_dict.items()

@@ -94,16 +94,30 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     )
     @click.option("--branch", default=None, help="@project: run on branch test.<BRANCH>.")
     @click.option("--production", is_flag=True, help="@project: run on the production branch.")
+    @click.option(
+        "--datastore",
+        type=click.Choice(["local", "s3"]),
+        default=None,
+        help="Where artifacts, logs, cards and code go (default: STEPWELL_DATASTORE or local).",
+    )
+    @click.option(
+        "--datastore-root",
+        default=None,
+        metavar="URL",
+        help="s3://BUCKET/PREFIX for the S3 datastore, or a directory for the local one.",
+    )
     @click.pass_context
     def cli(ctx: click.Context, quiet: bool, pylint: bool, with_all: tuple[str, ...],
             config_files: tuple[tuple[str, str], ...], branch: str | None, production: bool,
-            config_values: tuple[tuple[str, str], ...]) -> None:  # fmt: skip
+            config_values: tuple[tuple[str, str], ...], datastore: str | None,
+            datastore_root: str | None) -> None:  # fmt: skip
         configs: dict[str, Any] = dict(config_files)
         for name, text in config_values:
             with cli_errors():
                 configs[name] = _json_config(name, text)
         ctx.obj = {"quiet": quiet, "with": with_all, "configs": configs, "branch": branch,
-                   "production": production}  # fmt: skip
+                   "production": production, "datastore": datastore,
+                   "datastore_root": datastore_root}  # fmt: skip
 
     @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
     def check() -> None:
@@ -281,9 +295,12 @@ def _execute(
     from stepwell.runtime import start_run
 
     with cli_errors():
+        settings = load_settings(
+            datastore=ctx.obj["datastore"], datastore_root=ctx.obj["datastore_root"]
+        )
         outcome = start_run(
             flow_cls,
-            load_settings(),
+            settings,
             flow_file=_flow_file(flow_cls),
             raw_parameters=raw_parameters,
             tags=options["tags"],

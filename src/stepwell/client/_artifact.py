@@ -37,7 +37,7 @@ class DataArtifact(ClientObject):
     def data(self) -> Any:
         """The value (loaded lazily, cached per process)."""
         context = f"artifact '{self.pathspec}'"
-        return self._backend.load_artifact(self._record, context)
+        return self._backend.load_artifact(self._record, context, self._run)
 
     @property
     def sha(self) -> str:

@@ -52,14 +52,29 @@ class ArtifactCache:
 
 
 class Backend:
-    """The stores of one STEPWELL_HOME, each opened on first use."""
+    """The stores of one STEPWELL_HOME, each opened on first use.
 
-    def __init__(self, home: Path, username: str) -> None:
+    Artifacts, cards, logs and code packages are read from the datastore each
+    run recorded (``RunRecord.datastore``: a local directory or
+    ``s3://bucket/prefix``), so a run made on S3 reads back from S3 whatever
+    this process's own datastore setting is. ``datastore`` is where runs that
+    recorded none (made before stepwell recorded it) are read from.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        username: str,
+        datastore: str | None = None,
+        s3_endpoint_url: str | None = None,
+    ) -> None:
         self.home = home
         self.username = username
+        self.datastore = datastore or str(home)
+        self.s3_endpoint_url = s3_endpoint_url
         self.cache = ArtifactCache()
         self._metadata: Any = None
-        self._store: Any = None
+        self._stores: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -75,31 +90,43 @@ class Backend:
 
     @property
     def store(self) -> Any:
-        """The :class:`~stepwell.store.ContentStore` of artifact blobs."""
-        if self._store is None:
-            from stepwell.store import ContentStore, LocalStorage
+        """The :class:`~stepwell.store.ContentStore` of this process's own datastore."""
+        return self.store_at(self.datastore)
+
+    def store_for(self, run: Any) -> Any:
+        """The content store holding ``run``'s blobs (a ``RunRecord``; None: the default)."""
+        return self.store_at(getattr(run, "datastore", None) or self.datastore)
+
+    def store_at(self, url: str) -> Any:
+        """The content store at a datastore URL, opened once per process."""
+        store = self._stores.get(url)
+        if store is None:
+            from stepwell.store import ContentStore, open_storage
 
             with self._lock:
-                if self._store is None:
-                    self._store = ContentStore(LocalStorage(self.home))
-        return self._store
+                store = self._stores.get(url)
+                if store is None:
+                    storage = open_storage(url, endpoint_url=self.s3_endpoint_url)
+                    store = self._stores[url] = ContentStore(storage)
+        return store
 
-    def load_artifact(self, record: Any, context: str) -> Any:
-        """The value of an ``ArtifactRecord``, from the cache or the store."""
+    def load_artifact(self, record: Any, context: str, run: Any = None) -> Any:
+        """The value of an ``ArtifactRecord`` of ``run``, from the cache or the run's store."""
         found, value = self.cache.get(record.key)
         if found:
             return value
         from stepwell.store import ArtifactRef, load_artifact
 
-        value = load_artifact(self.store, ArtifactRef.from_record(record), context=context)
+        store = self.store_for(run)
+        value = load_artifact(store, ArtifactRef.from_record(record), context=context)
         self.cache.put(record.key, value, record.size)
         return value
 
     def close(self) -> None:
         if self._metadata is not None:
             self._metadata.close()
-        if self._store is not None:
-            self._store.close()
+        for store in self._stores.values():
+            store.close()
 
 
 class _Holder:
@@ -119,7 +146,10 @@ def _settings_key() -> tuple[str | None, ...]:
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
-    return (env.get("STEPWELL_HOME"), env.get("STEPWELL_USER"), cwd)
+    names = ("STEPWELL_HOME", "STEPWELL_USER", "STEPWELL_DATASTORE", "STEPWELL_DATASTORE_ROOT",
+             "STEPWELL_S3_ENDPOINT_URL", "METAFLOW_DEFAULT_DATASTORE",
+             "METAFLOW_DATASTORE_SYSROOT_S3", "METAFLOW_S3_ENDPOINT_URL")  # fmt: skip
+    return (*(env.get(name) for name in names), cwd)
 
 
 def get_backend() -> Backend:
@@ -132,9 +162,24 @@ def get_backend() -> Backend:
         settings = load_settings()
         if backend is not None:
             backend.close()
-        backend = Backend(Path(settings.home), settings.username)
+        backend = Backend(
+            Path(settings.home),
+            settings.username,
+            _default_datastore(settings),
+            settings.s3_endpoint_url,
+        )
         _HOLDER.backend, _HOLDER.key = backend, key
     return backend
+
+
+def _default_datastore(settings: Any) -> str | None:
+    """This process's datastore; a bad setting is reported when a run is made, not here."""
+    from stepwell.exceptions import ConfigError
+
+    try:
+        return str(settings.datastore_url)
+    except ConfigError:
+        return None
 
 
 def reset_client() -> None:

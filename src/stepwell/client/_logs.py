@@ -1,38 +1,46 @@
-"""A task attempt's log files, as the runtime writes them (one timestamped line per line)."""
+"""A task attempt's logs, as the runtime writes them (one timestamped line per line).
+
+A log is read from this machine's copy when there is one (the runtime writes
+it as the task prints, so it is the freshest), else from the run's datastore,
+where a remote run's logs are uploaded while its tasks run.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-STREAMS = ("stdout", "stderr")
+from stepwell.store._logs import STREAMS, load_log, log_key
+
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-
-def log_file(home: Path, record: object, stream: str) -> Path:
-    """The log file of ``stream`` of the task attempt ``record`` (it may not exist)."""
-    if stream not in STREAMS:
-        raise ValueError(f"Invalid log stream {stream!r}: expected 'stdout' or 'stderr'.")
-    from stepwell.runtime._logs import log_path  # late: the runtime costs ~100 ms to import
-
-    r: Any = record
-    return log_path(home, r.flow_name, r.run_id, r.step_name, r.task_id, r.attempt, stream)
+__all__ = ["STREAMS", "log_bytes", "log_lines", "read_text"]
 
 
-def read_text(path: Path) -> str:
-    from stepwell.runtime._logs import read_log
-
-    return read_log(path)
-
-
-def log_lines(path: Path) -> Iterator[tuple[_dt.datetime | None, str]]:
-    """``(UTC datetime, line)`` for each line of a log file (nothing if it does not exist)."""
+def log_bytes(backend: Any, run: Any, record: Any, stream: str) -> bytes:
+    """The raw log of ``stream`` of the task attempt ``record`` (b'' if it printed nothing)."""
+    key = log_key(record.flow_name, record.run_id, record.step_name, record.task_id,
+                  record.attempt, stream)  # fmt: skip
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return
+        return bytes(backend.home.joinpath(*key.split("/")).read_bytes())
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    url = getattr(run, "datastore", None) or ""
+    if url.startswith("s3://"):
+        return load_log(backend.store_for(run).storage, key)
+    return b""
+
+
+def read_text(raw: bytes) -> str:
+    """The log's text without the timestamps."""
+    text = raw.decode("utf-8", "replace")
+    lines = text.splitlines(keepends=True)
+    return "".join(line.split(" ", 1)[1] if " " in line else line for line in lines)
+
+
+def log_lines(raw: bytes) -> Iterator[tuple[_dt.datetime | None, str]]:
+    """``(UTC datetime, line)`` for each line of a log."""
     for line in raw.decode("utf-8", "replace").splitlines():
         stamp, sep, text = line.partition(" ")
         try:

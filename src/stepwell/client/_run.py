@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from stepwell.client._base import ClientObject, to_datetime
+from stepwell.client._code import CodePackage, code_of
 from stepwell.client._errors import TagError, in_namespace
 from stepwell.client._tags import check_new_user_tags, check_tags
 
@@ -92,9 +93,9 @@ class Run(ClientObject):
         return {name: json.loads(value) for name, value in self._run.parameters.items()}
 
     @property
-    def code(self) -> None:
-        """The run's code package: always ``None`` for now (stepwell keeps no code package yet)."""
-        return None
+    def code(self) -> CodePackage | None:
+        """The code package the run ran (its flow's directory), or None if it stored none."""
+        return code_of(self._backend, self._run)
 
     # -- children -------------------------------------------------------------------
 

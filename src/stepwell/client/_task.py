@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stepwell.client import _logs
 from stepwell.client._base import ClientObject, to_datetime
+from stepwell.client._code import CodePackage, code_of
 from stepwell.client._errors import (
     ArtifactNotFoundError,
     describe_namespace,
@@ -125,9 +126,9 @@ class Task(ClientObject):
         return self._task.origin_pathspec
 
     @property
-    def code(self) -> None:
-        """The code package: always ``None`` for now (stepwell keeps no code package yet)."""
-        return None
+    def code(self) -> CodePackage | None:
+        """The code package of the task's run (see :attr:`Run.code`)."""
+        return code_of(self._backend, self._run)
 
     # -- artifacts ------------------------------------------------------------------
 
@@ -180,8 +181,10 @@ class Task(ClientObject):
 
     # -- logs -----------------------------------------------------------------------
 
-    def _log(self, stream: str) -> Any:
-        return _logs.log_file(self._backend.home, self._task, stream)
+    def _log(self, stream: str) -> bytes:
+        if stream not in _logs.STREAMS:
+            raise ValueError(f"Invalid log stream {stream!r}: expected 'stdout' or 'stderr'.")
+        return _logs.log_bytes(self._backend, self._run, self._task, stream)
 
     @property
     def stdout(self) -> str:
@@ -195,15 +198,13 @@ class Task(ClientObject):
 
     @property
     def stdout_size(self) -> int:
-        """Size in bytes of the stdout log file (timestamps included)."""
-        path = self._log("stdout")
-        return path.stat().st_size if path.exists() else 0
+        """Size in bytes of the stdout log (timestamps included)."""
+        return len(self._log("stdout"))
 
     @property
     def stderr_size(self) -> int:
-        """Size in bytes of the stderr log file (timestamps included)."""
-        path = self._log("stderr")
-        return path.stat().st_size if path.exists() else 0
+        """Size in bytes of the stderr log (timestamps included)."""
+        return len(self._log("stderr"))
 
     def loglines(
         self, stream: str, as_unicode: bool = True

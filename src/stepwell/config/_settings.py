@@ -63,6 +63,10 @@ def _path(raw: Any, source: str) -> Path:
     return Path(os.path.expanduser(str(raw))).resolve()
 
 
+def _text(raw: Any, source: str) -> str:
+    return str(raw).strip()
+
+
 def _default_executor() -> str:
     return "fork" if hasattr(os, "fork") else "subprocess"
 
@@ -74,6 +78,16 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "max_workers": (_positive_int("max_workers"), lambda: os.cpu_count() or 1),
     "max_num_splits": (_positive_int("max_num_splits"), lambda: 100_000),
     "user": (lambda raw, source: str(raw), lambda: None),
+    "datastore": (_choice("datastore", ("local", "s3")), lambda: "local"),
+    "datastore_root": (_text, lambda: None),
+    "s3_endpoint_url": (_text, lambda: None),
+}
+
+#: Metaflow's names for the same settings, read when stepwell's own are not set.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "datastore": ("METAFLOW_DEFAULT_DATASTORE",),
+    "datastore_root": ("METAFLOW_DATASTORE_SYSROOT_S3",),
+    "s3_endpoint_url": ("METAFLOW_S3_ENDPOINT_URL",),
 }
 
 
@@ -95,6 +109,42 @@ class Settings:
     @property
     def username(self) -> str:
         return resolve_username(self.values["user"].value)
+
+    @property
+    def datastore_url(self) -> str:
+        """Where blobs go: ``s3://bucket/prefix`` for the S3 datastore, else a local directory.
+
+        The local datastore keeps blobs in ``home`` unless ``datastore_root`` names
+        another directory. Raises ConfigError for an S3 datastore without a root.
+        """
+        root = self.values["datastore_root"].value
+        if self.datastore == "s3":
+            if not root:
+                raise ConfigError(
+                    "The S3 datastore needs a root: set STEPWELL_DATASTORE_ROOT=s3://BUCKET/PREFIX "
+                    "(or pass --datastore-root s3://BUCKET/PREFIX).",
+                    setting="datastore_root",
+                )
+            if not str(root).startswith("s3://"):
+                raise ConfigError(
+                    f"Setting 'datastore_root' must be an s3:// URL for the S3 datastore, got "
+                    f"{root!r} (from {self.source('datastore_root')}). "
+                    "Example: s3://my-bucket/stepwell.",
+                    setting="datastore_root",
+                    value=root,
+                )
+            return str(root)
+        if root and self.source("datastore_root") != "env:METAFLOW_DATASTORE_SYSROOT_S3":
+            if str(root).startswith("s3://"):
+                raise ConfigError(
+                    f"Setting 'datastore_root' is an S3 URL ({root!r}, from "
+                    f"{self.source('datastore_root')}) but the datastore is 'local'. "
+                    "Set STEPWELL_DATASTORE=s3 (or pass --datastore s3) to use it.",
+                    setting="datastore_root",
+                    value=root,
+                )
+            return str(_path(root, ""))
+        return str(self.home)
 
 
 def _find_toml(cwd: Path) -> Path | None:
@@ -135,10 +185,13 @@ def load_settings(
     toml = _read_toml(toml_path) if toml_path else {}
     values: dict[str, Setting] = {}
     for name, (parse, default) in _SPEC.items():
-        env_name = f"STEPWELL_{name.upper()}"
+        env_name = next(
+            (n for n in (f"STEPWELL_{name.upper()}", *_ALIASES.get(name, ())) if env.get(n)),
+            None,
+        )
         if overrides.get(name) is not None:
             raw, source = overrides[name], "command line"
-        elif env.get(env_name):
+        elif env_name is not None:
             raw, source = env[env_name], f"env:{env_name}"
         elif name in toml:
             raw, source = toml[name], str(toml_path)

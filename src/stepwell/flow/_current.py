@@ -29,6 +29,7 @@ class CurrentInfo:
     username: str = ""
     tags: frozenset[str] = frozenset()
     parameter_names: tuple[str, ...] = ()
+    datastore_root: str = ""  # the run's datastore: a local directory or s3://bucket/prefix
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,6 +126,7 @@ _PUBLIC = (
     "username",
     "tags",
     "parameter_names",
+    "datastore_root",
     "is_running_flow",
 )
 

@@ -42,11 +42,14 @@ class MetadataStore(abc.ABC):
         origin_run_id: str | None = None,
         code_key: str | None = None,
         run_id: str | None = None,
+        datastore: str | None = None,
     ) -> str:
         """Create a run (and its flow if new) with status ``running``; return its id.
 
         ``run_id`` chooses the id (a positive whole number not in use by any flow);
-        by default the next one is taken.
+        by default the next one is taken. ``code_key`` is the blob key of the run's
+        code package; ``datastore`` where the run's blobs live (a local path or
+        ``s3://bucket/prefix``), so readers open the same place.
 
         ``parameters`` maps each parameter name to its value as JSON text.
         """

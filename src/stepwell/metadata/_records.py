@@ -71,6 +71,7 @@ class RunRecord:
     origin_run_id: str | None
     code_key: str | None
     error: str | None
+    datastore: str | None = None  # where its blobs are: a local path or s3://bucket/prefix
 
     @property
     def pathspec(self) -> str:

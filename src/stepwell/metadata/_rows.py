@@ -16,7 +16,7 @@ from stepwell.metadata._records import TaskLaunch, TaskOutcome, TaskRecord
 
 RUN_COLUMNS = (
     "r.run_id, r.flow_name, r.user_name, r.status, r.parameters, r.started_at, r.finished_at,"
-    " r.heartbeat_at, r.pid, r.host, r.origin_run_id, r.code_key, r.error"
+    " r.heartbeat_at, r.pid, r.host, r.origin_run_id, r.code_key, r.error, r.datastore"
 )
 TASK_COLUMNS = (
     "t.run_id, t.step_name, t.task_id, t.attempt, t.status, t.started_at, t.finished_at,"

@@ -129,6 +129,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX artifact_reads_by_blob ON artifact_reads (run_id, blob_key, name)",
         ),
     ),
+    Migration(
+        3,
+        "runs: the datastore that holds the run's blobs (a local path or s3://bucket/prefix)",
+        ("ALTER TABLE runs ADD COLUMN datastore TEXT",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -80,6 +80,7 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
         origin_run_id: str | None = None,
         code_key: str | None = None,
         run_id: str | None = None,
+        datastore: str | None = None,
     ) -> str:
         check_name("flow name", flow_name)
         explicit = _explicit_run_id(run_id)
@@ -105,13 +106,13 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
             columns = "flow_name, user_name, status, parameters, started_at, heartbeat_at, pid,"
             values: tuple[Any, ...] = (
                 flow_name, user, json.dumps(dict(parameters), sort_keys=True), now, now, pid,
-                host, origin_run_id, code_key,
+                host, origin_run_id, code_key, datastore,
             )  # fmt: skip
-            marks = "?, ?, 'running', ?, ?, ?, ?, ?, ?, ?"
+            marks = "?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?"
             if explicit is not None:  # the caller's id (a serial column accepts it)
                 columns, marks, values = "run_id, " + columns, "?, " + marks, (explicit, *values)
             row = q.one(
-                f"INSERT INTO runs ({columns} host, origin_run_id, code_key)"
+                f"INSERT INTO runs ({columns} host, origin_run_id, code_key, datastore)"
                 f" VALUES ({marks}) RETURNING run_id",
                 values,
             )
@@ -310,7 +311,7 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
 
     def _run_record(self, row: Any, tags: tuple[tuple[str, ...], tuple[str, ...]]) -> RunRecord:
         (key, flow, user, status, params, started, finished, beat, pid, host) = row[:10]
-        origin, code_key, error = row[10:]
+        origin, code_key, error, datastore = row[10:]
         reported, died = derive_status(
             status,
             beat,
@@ -336,6 +337,7 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
             origin_run_id=origin,
             code_key=code_key,
             error=SCHEDULER_DIED if died else error,
+            datastore=datastore,
         )
 
     # -- reads: runs ----------------------------------------------------------------

@@ -30,6 +30,12 @@ class RunInfo:
     max_num_splits: int = 100_000
     flow_file: str = ""
     project: dict[str, Any] | None = None  # @project: what current says about it
+    datastore: str = ""  # where blobs go: a local directory or s3://bucket/prefix ("": home)
+    s3_endpoint_url: str | None = None  # an S3-compatible server, when not AWS itself
+
+    @property
+    def datastore_url(self) -> str:
+        return self.datastore or self.home
 
 
 @dataclass
@@ -53,9 +59,10 @@ class WorkerContext:
     def store(self) -> Any:
         self._check_pid()
         if self._store is None:
-            from stepwell.store import ContentStore, LocalStorage
+            from stepwell.store import ContentStore, open_storage
 
-            self._store = ContentStore(LocalStorage(Path(self.info.home)))
+            storage = open_storage(self.info.datastore_url, endpoint_url=self.info.s3_endpoint_url)
+            self._store = ContentStore(storage)
         return self._store
 
     @property

@@ -12,7 +12,7 @@ from typing import Any
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError, StepwellError
 from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
-from stepwell.runtime._params import resolve_parameters
+from stepwell.runtime._params import StoredValue, resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
 from stepwell.runtime._project import project_of
 from stepwell.runtime._refs import refs_of
@@ -49,9 +49,17 @@ def start_run(
     username = settings.username
     project = project_of(flow_cls, username, branch, production)
     home = Path(settings.home)
+    datastore = settings.datastore_url  # a bad datastore setting stops the run here
+    from stepwell.store import open_storage
+
+    # The URL and the client library are checked now; the first request (the bucket's
+    # check) waits until the run has forked its workers.
+    open_storage(datastore, endpoint_url=settings.s3_endpoint_url)
     origin_run_id = None
     if resume is not None:
-        origin_run_id, parameters = _origin(flow_cls, home, username, resume, str(graph.start))
+        origin_run_id, parameters = _origin(
+            flow_cls, home, username, resume, str(graph.start), datastore
+        )
     else:
         parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
     _apply_configs(graph, flow_cls, parameters)
@@ -80,6 +88,8 @@ def start_run(
         rerun_steps=steps_from(graph, resume.step) if resume and resume.step else frozenset(),
         project=project,
         run_id=resume.run_id if resume is not None else None,
+        datastore=datastore,
+        s3_endpoint_url=settings.s3_endpoint_url,
     )
     run = LocalRun(
         flow_cls,
@@ -111,16 +121,24 @@ class ResumeRequest:
 
 
 def _origin(
-    flow_cls: type[FlowSpec], home: Path, username: str, request: ResumeRequest, start: str
+    flow_cls: type[FlowSpec],
+    home: Path,
+    username: str,
+    request: ResumeRequest,
+    start: str,
+    datastore: str,
 ) -> tuple[str, dict[str, Any]]:
-    """The run to resume and its parameter values (the origin's, not new ones)."""
-    from stepwell.store import ContentStore, LocalStorage, load_artifact
+    """The run to resume and its parameter values (the origin's, not new ones).
 
+    Values already stored are not read here but referred to (:class:`StoredValue`):
+    this process must not open an object store before the run forks its workers.
+    """
     if not (home / "stepwell.db").exists():
         raise StepwellError(f"There is no run of {flow_cls.__name__} to resume in {home}.")
     metadata = _open_metadata(home)
     try:
         origin = find_origin(metadata, flow_cls.__name__, request.origin_run_id, username)
+        _check_same_datastore(origin, datastore)
         declared = flow_cls._sw_parameters()
         values: dict[str, Any] = {}
         starts = [t for t in metadata.list_tasks(flow_cls.__name__, origin.run_id)
@@ -129,15 +147,39 @@ def _origin(
             records = metadata.list_artifacts(
                 flow_cls.__name__, origin.run_id, starts[0].step_name, starts[0].task_id
             )
-            store = ContentStore(LocalStorage(home))
             refs = refs_of({name: records[name] for name in declared if name in records})
-            values = {name: load_artifact(store, ref) for name, ref in refs.items()}
+            values = {
+                name: _origin_value(ref, declared[name], origin.parameters.get(name), datastore)
+                for name, ref in refs.items()
+            }
         for name in declared:
             if name not in values and name in origin.parameters:
                 values[name] = json.loads(origin.parameters[name])
         return origin.run_id, {name: values.get(name) for name in declared}
     finally:
         metadata.close()
+
+
+def _check_same_datastore(origin: Any, datastore: str) -> None:
+    """resume refers to the origin's blobs: the new run must use the same datastore."""
+    if origin.datastore and origin.datastore != datastore:
+        kind = "s3" if origin.datastore.startswith("s3://") else "local"
+        raise ConfigError(
+            f"Run {origin.pathspec} stored its data in {origin.datastore}, but this run would "
+            f"use {datastore}. resume reuses the origin's stored values, so it needs the same "
+            f"datastore: pass --datastore {kind} --datastore-root {origin.datastore}."
+        )
+
+
+def _origin_value(ref: Any, parameter: Any, json_text: str | None, datastore: str) -> Any:
+    """A parameter's value in the origin run: read when it is inline or local, else referred to."""
+    from stepwell.store import ContentStore, load_artifact, open_storage
+
+    if ref.inline is not None or not datastore.startswith("s3://"):
+        return load_artifact(ContentStore(open_storage(datastore)), ref)
+    if parameter.kind == "config" and json_text is not None:
+        return json.loads(json_text)  # decorators need a Config's value before the run
+    return StoredValue(ref, json_text or "null")
 
 
 def attach_everywhere(graph: Any, spec: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from stepwell.exceptions import ParameterError
@@ -44,10 +45,24 @@ def resolve_parameters(
     return values
 
 
+@dataclass(frozen=True)
+class StoredValue:
+    """A parameter value already in the datastore (resume): its ref, and its JSON text.
+
+    The new run refers to the same blob instead of reading and writing it again.
+    """
+
+    ref: Any
+    json_text: str
+
+
 def parameters_as_json(values: Mapping[str, Any]) -> dict[str, str]:
     """Parameter values as JSON text for the run's metadata (repr where not JSON-able)."""
     out = {}
     for name, value in values.items():
+        if isinstance(value, StoredValue):
+            out[name] = value.json_text
+            continue
         try:
             out[name] = json.dumps(value)
         except TypeError:

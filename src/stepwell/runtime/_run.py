@@ -24,14 +24,15 @@ from typing import Any
 from stepwell.flow import FlowSpec
 from stepwell.runtime._context import RunInfo, WorkerContext
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
-from stepwell.runtime._logs import STREAMS, TaskLog
-from stepwell.runtime._params import parameters_as_json
+from stepwell.runtime._logs import LogUploader, TaskLog
+from stepwell.runtime._params import StoredValue, parameters_as_json
 from stepwell.runtime._policies import Admission, Capacity, failure_policies, time_limits
 from stepwell.runtime._refs import record_of
 from stepwell.runtime._report import Reporter
 from stepwell.runtime._resume import Resume
 from stepwell.runtime._scheduler import Scheduler
 from stepwell.runtime._spec import TaskResult, TaskSpec
+from stepwell.store._logs import STREAMS
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -51,6 +52,8 @@ class RunOptions:
     rerun_steps: frozenset[str] | set[str] = frozenset()  # resume STEP: run these again
     project: Any = None  # ProjectInfo of a @project flow
     run_id: str | None = None  # resume --run-id: the new run's id (else the next one)
+    datastore: str = ""  # a local directory or s3://bucket/prefix ("": the home directory)
+    s3_endpoint_url: str | None = None
 
 
 @dataclass
@@ -93,6 +96,7 @@ class LocalRun:
         self._time_limits = time_limits(graph)
         self._deadlines: dict[tuple[str, int], float] = {}
         self._resume: Resume | None = None
+        self._log_uploader: LogUploader | None = None
 
     # -- the loop's plumbing ---------------------------------------------------------
     def _add_reader(self, fd: int, callback: Callable[[], None]) -> None:
@@ -163,12 +167,19 @@ class LocalRun:
             max_num_splits=self.options.max_num_splits,
             flow_file=self.options.flow_file,
             project=self.options.project.as_current() if self.options.project else None,
+            datastore=self.options.datastore,
+            s3_endpoint_url=self.options.s3_endpoint_url,
         )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
         ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
         self.executor.start(ctx)  # forks the zygote: before any thread or connection exists
+        try:  # only now may this process open S3: its client's threads do not survive a fork
+            code_key = self._prepare_datastore(worker)
+        except BaseException:
+            self.executor.close()
+            raise
         self.metadata = self._metadata_factory()
-        run_id = self._new_run(info)
+        run_id = self._new_run(info, code_key)
         ctx.info = worker.info = info = _replace_run_id(info, run_id)
         self.reporter.run_started(info.flow_name, run_id, self.username)
         if self.options.origin_run_id is not None:
@@ -183,10 +194,12 @@ class LocalRun:
         except BaseException as exc:  # Ctrl-C, or the executor itself broke: nothing left running
             self._interrupt()
             self.executor.close()
+            self._finish_logs()
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{exc}"
             self.metadata.finish_run(info.flow_name, run_id, "failed", error=reason)
             raise
         self.executor.close()
+        self._finish_logs()
         error = None if ok else _summary(scheduler.failed_tasks)
         self.metadata.finish_run(
             info.flow_name, run_id, "succeeded" if ok else "failed", error=error
@@ -195,7 +208,28 @@ class LocalRun:
         self.reporter.run_finished(outcome)
         return outcome
 
-    def _new_run(self, info: RunInfo) -> str:
+    def _prepare_datastore(self, worker: WorkerContext) -> str | None:
+        """Check the datastore can be used, and store the code package; its key."""
+        from stepwell.runtime._package import save_package
+
+        storage = worker.store.storage
+        storage.check()
+        if storage.local_path("logs/x") is None:  # a remote datastore: logs go there too
+            self._log_uploader = LogUploader(storage)
+        flow_file = self.options.flow_file
+        if not flow_file or not Path(flow_file).is_file():
+            return None
+        return save_package(worker.store, flow_file, self.flow_cls.__name__, _stepwell_version())
+
+    def _finish_logs(self) -> None:
+        """Wait for the last log uploads; say (without failing the run) what could not go."""
+        if self._log_uploader is None:
+            return
+        self._log_uploader.close()
+        for error in self._log_uploader.errors[:5]:
+            self.reporter.status(f"Warning: a task log was not uploaded (kept locally): {error}")
+
+    def _new_run(self, info: RunInfo, code_key: str | None = None) -> str:
         system_tags = [
             f"user:{self.username}",
             "runtime:local",
@@ -216,6 +250,8 @@ class LocalRun:
             host=platform.node(),
             origin_run_id=self.options.origin_run_id,
             run_id=self.options.run_id,
+            code_key=code_key,
+            datastore=info.datastore_url,
         )
         if self.options.run_id_file:
             Path(self.options.run_id_file).write_text(run_id)
@@ -224,7 +260,11 @@ class LocalRun:
     def _save_parameters(self, worker: WorkerContext) -> dict[str, Any]:
         from stepwell.store import save_artifacts
 
-        return save_artifacts(worker.store, self.options.parameters)
+        values = self.options.parameters
+        stored = {k: v.ref for k, v in values.items() if isinstance(v, StoredValue)}
+        fresh = {k: v for k, v in values.items() if k not in stored}
+        refs = {**save_artifacts(worker.store, fresh), **stored}
+        return {name: refs[name] for name in values}
 
     def _scheduler(self, run_id: str) -> Scheduler:
         self._policies = failure_policies(self.graph)
@@ -260,6 +300,10 @@ class LocalRun:
             if now >= next_heartbeat:
                 self.metadata.heartbeat(self.flow_cls.__name__, scheduler.run_id)
                 next_heartbeat = now + HEARTBEAT_SECONDS
+            if self._log_uploader is not None:
+                for log in self._pipe_logs.values():
+                    if log is not None:
+                        log.upload_due(now)
             self.reporter.tick(scheduler.counts, len(self._running))
 
     def _launch_ready(self, scheduler: Scheduler) -> None:
@@ -317,7 +361,10 @@ class LocalRun:
         if limit is not None and spec.caught is None:
             self._deadlines[spec.key] = time.monotonic() + limit[0]
         self._running[spec.key] = handle
-        logs = [TaskLog(self.home, spec, stream, self.reporter.log_line) for stream in STREAMS]
+        logs = [
+            TaskLog(self.home, spec, stream, self.reporter.log_line, self._log_uploader)
+            for stream in STREAMS
+        ]
         pipes = (handle.stdout_fd, handle.stderr_fd, handle.result_fd)
         for fd, log in zip(pipes, (*logs, None), strict=True):
             os.set_blocking(fd, False)

@@ -292,6 +292,7 @@ def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
         username=info.username,
         tags=info.tags,
         parameter_names=info.parameter_names,
+        datastore_root=info.datastore_url,
     )
     if info.project:
         current = current.with_extras(**info.project)

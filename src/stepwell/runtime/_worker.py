@@ -25,7 +25,7 @@ RESULT_FD_ENV = "STEPWELL_RESULT_FD"
 def preload_task_modules() -> None:
     """Import what every task needs, so forks of this process start with it loaded."""
     from stepwell.metadata import ArtifactRecord, SqliteMetadataStore  # noqa: F401
-    from stepwell.store import ArtifactRef, ContentStore, LocalStorage, save_artifacts  # noqa: F401
+    from stepwell.store import ArtifactRef, ContentStore, open_storage, save_artifacts  # noqa: F401
 
 
 def _line_buffered_streams() -> None:

@@ -3,8 +3,12 @@
 Three layers, lowest first:
 
 - **Storage** (:class:`Storage`): a narrow byte interface over '/'-separated
-  relative keys, one implementation per backend (:class:`LocalStorage`; S3
-  later). Backends are chosen by name through :func:`get_storage`.
+  relative keys, one implementation per backend (:class:`LocalStorage`, and
+  ``S3Storage`` on an S3-compatible bucket through obstore, imported only when
+  used). Backends are chosen by name through :func:`get_storage`, or by a
+  datastore URL (a path or ``s3://bucket/prefix``) through :func:`open_storage`.
+- **Task logs** (``_logs``): each attempt's stdout/stderr under ``logs/``,
+  uploaded in parts while the task runs and as one blob when it ends.
 - **ContentStore**: blobs keyed by the BLAKE3 hash of their uncompressed
   bytes, stored once, compressed only when it pays, written in parallel,
   verified on load, memory-mapped when local and uncompressed.
@@ -47,6 +51,7 @@ from stepwell.store._storage import (
     Storage,
     StorageRegistry,
     get_storage,
+    open_storage,
     register_storage,
     storage_names,
     validate_key,
@@ -71,6 +76,7 @@ __all__ = [
     "deserialize",
     "get_storage",
     "load_artifact",
+    "open_storage",
     "register_storage",
     "save_artifacts",
     "serialize",

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from stepwell.exceptions import SerializationError
+from stepwell.store import _blobformat as fmt
 from stepwell.store._cas import ContentStore
 from stepwell.store._serializers import deserialize, serialize
+from stepwell.store._storage import as_buffers
+
+#: Serialized values up to this size travel inline in the metadata record (key ``inline`` of
+#: ``meta``, base64) instead of as blobs: a foreach of thousands of tiny results costs no
+#: storage request per value, which matters most on an object store.
+INLINE_BYTES = 1024
+#: The key of ``ArtifactRef.meta`` that holds an inline payload.
+INLINE_META = "inline"
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,12 @@ class ArtifactRef:
     type_name: str
     size: int
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def inline(self) -> bytes | None:
+        """The payload itself when it is small enough to travel with the ref, else None."""
+        data = self.meta.get(INLINE_META)
+        return base64.b64decode(data) if data is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict, for the metadata store."""
@@ -56,11 +72,15 @@ class ArtifactRef:
         )
 
 
-def save_artifacts(store: ContentStore, artifacts: Mapping[str, object]) -> dict[str, ArtifactRef]:
+def save_artifacts(
+    store: ContentStore, artifacts: Mapping[str, object], *, inline_bytes: int = INLINE_BYTES
+) -> dict[str, ArtifactRef]:
     """Serialize every value, then store all blobs in one parallel save.
 
-    Values with equal content share one blob. Raises SerializationError naming
-    the artifact when a value cannot be serialized; nothing is written then.
+    Values with equal content share one blob. Values of at most ``inline_bytes``
+    serialized bytes are not written at all: their payload travels in the ref
+    (``ref.inline``), keyed by the same content hash. Raises SerializationError
+    naming the artifact when a value cannot be serialized; nothing is written then.
 
     Example:
         >>> refs = save_artifacts(store, {"alpha": 0.5, "weights": np.zeros(10)})  # doctest: +SKIP
@@ -75,11 +95,22 @@ def save_artifacts(store: ContentStore, artifacts: Mapping[str, object]) -> dict
         except SerializationError as err:
             fields = {**err.fields, "artifact": name}
             raise SerializationError(f"Artifact {name!r}: {err.message}", **fields) from err
-    blobs = store.save_blobs([s.buffers for s in serialized])
-    return {
-        name: ArtifactRef(blob.key, s.serializer, s.type_name, blob.size, s.meta)
-        for name, s, blob in zip(names, serialized, blobs, strict=True)
-    }
+    refs: dict[str, ArtifactRef] = {}
+    stored = []
+    for name, s in zip(names, serialized, strict=True):
+        buffers = as_buffers(s.buffers)
+        size = sum(len(b) for b in buffers)
+        if size <= inline_bytes:
+            payload = b"".join(buffers)
+            meta = {**s.meta, INLINE_META: base64.b64encode(payload).decode("ascii")}
+            key = fmt.hash_buffers([memoryview(payload)], size)
+            refs[name] = ArtifactRef(key, s.serializer, s.type_name, size, meta)
+        else:
+            stored.append((name, s))
+    blobs = store.save_blobs([s.buffers for _, s in stored])
+    for (name, s), blob in zip(stored, blobs, strict=True):
+        refs[name] = ArtifactRef(blob.key, s.serializer, s.type_name, blob.size, s.meta)
+    return {name: refs[name] for name in names}
 
 
 def load_artifact(
@@ -92,9 +123,17 @@ def load_artifact(
     copy-on-write view of the stored blob: zero copy until written, and the
     blob itself never changes.
     """
-    buffer = store.load_blob(ref.key, verify=verify, context=context)
+    inline = ref.inline
+    meta = ref.meta
+    if inline is not None:
+        buffer: Any = bytearray(inline)
+        meta = {k: v for k, v in meta.items() if k != INLINE_META}
+        if verify and fmt.hash_buffers([memoryview(buffer)], len(buffer)) != ref.key:
+            raise fmt.corrupt(ref.key, context, "its inline payload does not match its hash")
+    else:
+        buffer = store.load_blob(ref.key, verify=verify, context=context)
     try:
-        return deserialize(ref.serializer, buffer, ref.meta)
+        return deserialize(ref.serializer, buffer, meta)
     except SerializationError as err:
         where = f"{context}: " if context else ""
         fields = {**err.fields, "key": ref.key, "type_name": ref.type_name}

@@ -41,6 +41,10 @@ class LocalStorage(Storage):
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r}, fsync={self.fsync})"
 
+    @property
+    def root_url(self) -> str:
+        return str(self.root)
+
     def _path(self, key: str) -> pathlib.Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 

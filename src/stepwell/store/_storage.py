@@ -101,8 +101,8 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def load_bytes(self, key: str) -> bytes:
-        """Return the bytes stored under ``key``."""
+    def load_bytes(self, key: str) -> bytes | bytearray:
+        """Return the bytes stored under ``key`` (a bytearray where that saves a copy)."""
 
     def local_path(self, key: str) -> pathlib.Path | None:
         """Return the file holding ``key`` if the backend is a local filesystem, else None.
@@ -111,6 +111,18 @@ class Storage(abc.ABC):
         """
         validate_key(key)
         return None
+
+    @property
+    def root_url(self) -> str:
+        """Where this storage keeps its blobs: a local directory's path, or ``s3://bucket/prefix``.
+
+        Recorded with every run, so readers open the same place.
+        """
+        return repr(self)
+
+    def check(self) -> None:  # noqa: B027 - optional hook: local storage has nothing to check
+        """Raise :class:`~stepwell.exceptions.StorageError` with one clear message when the
+        storage cannot be used (unreachable, missing bucket, bad credentials)."""
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool:
@@ -165,7 +177,9 @@ class StorageRegistry:
         return factory(**kwargs)
 
 
-_registry = StorageRegistry({"local": "stepwell.store._local:LocalStorage"})
+_registry = StorageRegistry(
+    {"local": "stepwell.store._local:LocalStorage", "s3": "stepwell.store._s3:S3Storage"}
+)
 
 
 def register_storage(name: str, factory: StorageFactory | str) -> None:
@@ -180,6 +194,22 @@ def register_storage(name: str, factory: StorageFactory | str) -> None:
 def get_storage(name: str, **kwargs: Any) -> Storage:
     """Build the storage backend registered as ``name``, e.g. ``get_storage("local", root=p)``."""
     return _registry.get(name, **kwargs)
+
+
+def open_storage(url: str, *, endpoint_url: str | None = None) -> Storage:
+    """The storage at ``url``: ``s3://bucket/prefix`` (the 's3' backend) or a local directory.
+
+    This is how a run's recorded datastore is opened again by its readers.
+    """
+    if str(url).startswith("s3://"):
+        return get_storage("s3", root=str(url), endpoint_url=endpoint_url)
+    if "://" in str(url):
+        scheme = str(url).split("://", 1)[0]
+        raise StorageError(
+            f"Unsupported datastore {url!r}: stepwell stores blobs in a local directory or "
+            f"in S3 (s3://bucket/prefix), not {scheme}://."
+        )
+    return get_storage("local", root=pathlib.Path(url))
 
 
 def storage_names() -> list[str]:

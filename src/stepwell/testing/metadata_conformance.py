@@ -106,6 +106,7 @@ class MetadataStoreConformance:
             host="elsewhere",
             origin_run_id="7",
             code_key="sha:abc",
+            datastore="s3://team-bucket/stepwell",
         )
         run = store.get_run(FLOW, run_id)
         assert (run.flow_name, run.run_id, run.pathspec) == (FLOW, run_id, f"{FLOW}/{run_id}")
@@ -116,6 +117,8 @@ class MetadataStoreConformance:
         assert (run.started_at, run.heartbeat_at, run.finished_at) == (T0, T0, None)
         assert (run.pid, run.host) == (4242, "elsewhere")
         assert (run.origin_run_id, run.code_key) == ("7", "sha:abc")
+        assert run.datastore == "s3://team-bucket/stepwell"
+        assert store.get_run(FLOW, new_run(store)).datastore is None  # not given: unknown
 
     def test_new_run_rejects_a_parameter_that_is_not_json_text(self, store):
         with pytest.raises(MetadataError, match="alpha"):

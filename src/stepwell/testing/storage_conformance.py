@@ -211,7 +211,7 @@ class StorageConformance:
                     storage.save_bytes("swap", new if _ % 2 == 0 else old, overwrite=True)
             else:
                 for _ in range(10):
-                    seen.add(storage.load_bytes("swap"))
+                    seen.add(bytes(storage.load_bytes("swap")))
 
         assert _run_together(3, work) == []
         assert seen <= {old, new}

@@ -154,11 +154,11 @@ def _artifact_rows(a: Any, b: Any, diff: Any) -> list[dict[str, Any]]:
             rec = recs.get(name)
             row[key] = None if rec is None else {
                 "type": rec.type_name, "size": rec.size, "sha": rec.key,
-                "preview": preview(rec, _loader(backend, rec, f"{end.pathspec}/{name}")),
+                "preview": preview(rec, _loader(backend, rec, f"{end.pathspec}/{name}", end._run)),
             }  # fmt: skip
         rows.append(row)
     return rows
 
 
-def _loader(backend: Any, record: Any, pathspec: str) -> Any:
-    return lambda: backend.load_artifact(record, f"artifact '{pathspec}'")
+def _loader(backend: Any, record: Any, pathspec: str, run: Any) -> Any:
+    return lambda: backend.load_artifact(record, f"artifact '{pathspec}'", run)

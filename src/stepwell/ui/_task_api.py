@@ -70,13 +70,13 @@ def _artifacts(task: Any) -> list[dict[str, Any]]:
         context = f"artifact '{task.pathspec}/{name}'"
         found.append({
             "name": name, "type": rec.type_name, "size": rec.size, "sha": rec.key,
-            "preview": preview(rec, _loader(backend, rec, context)),
+            "preview": preview(rec, _loader(backend, rec, context, task._run)),
         })  # fmt: skip
     return found
 
 
-def _loader(backend: Any, record: Any, context: str) -> Any:
-    return lambda: backend.load_artifact(record, context)
+def _loader(backend: Any, record: Any, context: str, run: Any) -> Any:
+    return lambda: backend.load_artifact(record, context, run)
 
 
 def get_logs(params: dict[str, str], query: Query) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -34,18 +33,17 @@ def test_check_tags_dedupes_and_refuses_a_bare_string() -> None:
         check_tags("ab")
 
 
-def test_log_lines_parse_timestamps(tmp_path: Path) -> None:
-    path = tmp_path / "0.stdout"
-    path.write_bytes(
+def test_log_lines_parse_timestamps() -> None:
+    raw = (
         b"2024-05-01T12:00:00.123456Z hello world\n"
         b"2024-05-01T12:00:01.000000Z \n"
         b"not a timestamp line\n"
     )
-    lines = list(log_lines(path))
+    lines = list(log_lines(raw))
     utc = dt.timezone.utc
     assert lines == [
         (dt.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=utc), "hello world"),
         (dt.datetime(2024, 5, 1, 12, 0, 1, tzinfo=utc), ""),
         (None, "not a timestamp line"),
     ]
-    assert list(log_lines(tmp_path / "missing")) == []
+    assert list(log_lines(b"")) == []

@@ -62,3 +62,67 @@ def test_username_order(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("STEPWELL_USER", "LOGNAME", "USER", "USERNAME"):
         monkeypatch.delenv(var, raising=False)
     assert resolve_username()  # the process owner, root included: never empty, never raises
+
+
+def test_the_local_datastore_is_the_default_and_lives_in_home(tmp_path: Path) -> None:
+    settings = load_settings(env={"STEPWELL_HOME": str(tmp_path)}, cwd=tmp_path)
+    assert settings.datastore == "local"
+    assert settings.datastore_url == str(tmp_path.resolve())
+
+
+def test_s3_datastore_from_stepwell_variables(tmp_path: Path) -> None:
+    env = {
+        "STEPWELL_DATASTORE": "s3",
+        "STEPWELL_DATASTORE_ROOT": "s3://team-bucket/sw",
+        "STEPWELL_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    }
+    settings = load_settings(env=env, cwd=tmp_path)
+    assert (settings.datastore, settings.datastore_url) == ("s3", "s3://team-bucket/sw")
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+
+
+def test_metaflow_variables_are_aliases(tmp_path: Path) -> None:
+    env = {
+        "METAFLOW_DEFAULT_DATASTORE": "s3",
+        "METAFLOW_DATASTORE_SYSROOT_S3": "s3://mf-bucket/metaflow",
+        "METAFLOW_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    }
+    settings = load_settings(env=env, cwd=tmp_path)
+    assert settings.datastore_url == "s3://mf-bucket/metaflow"
+    assert settings.source("datastore") == "env:METAFLOW_DEFAULT_DATASTORE"
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+    ours = load_settings(env={**env, "STEPWELL_DATASTORE_ROOT": "s3://ours/x"}, cwd=tmp_path)
+    assert ours.datastore_url == "s3://ours/x"  # stepwell's own name wins
+
+
+def test_metaflow_s3_root_does_not_move_a_local_datastore(tmp_path: Path) -> None:
+    env = {"STEPWELL_HOME": str(tmp_path), "METAFLOW_DATASTORE_SYSROOT_S3": "s3://mf/x"}
+    assert load_settings(env=env, cwd=tmp_path).datastore_url == str(tmp_path.resolve())
+
+
+def test_datastore_settings_from_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "stepwell.toml").write_text(
+        'datastore = "s3"\ndatastore_root = "s3://file-bucket/p"\n'
+        's3_endpoint_url = "http://127.0.0.1:9000"\n'
+    )
+    settings = load_settings(env={}, cwd=tmp_path)
+    assert settings.datastore_url == "s3://file-bucket/p"
+    assert settings.source("datastore") == str(tmp_path / "stepwell.toml")
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"STEPWELL_DATASTORE": "s3"}, "needs a root"),
+        ({"STEPWELL_DATASTORE": "s3", "STEPWELL_DATASTORE_ROOT": "/tmp/x"}, "must be an s3:// URL"),
+        ({"STEPWELL_DATASTORE_ROOT": "s3://b-1/x"}, "STEPWELL_DATASTORE=s3"),
+    ],
+)
+def test_bad_datastore_settings_say_what_to_set(tmp_path: Path, env: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        _ = load_settings(env=env, cwd=tmp_path).datastore_url
+
+
+def test_an_unknown_datastore_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="local, s3"):
+        load_settings(env={"STEPWELL_DATASTORE": "azure"}, cwd=tmp_path)

@@ -38,12 +38,39 @@ def test_save_artifacts_records_how_each_value_was_stored(store: ContentStore) -
     assert (weights.serializer, weights.size) == ("numpy", 8000)
     assert weights.meta == {"dtype": "<f8", "shape": [1000], "fortran": False}
     assert refs["table"].serializer == "arrow"
-    for name, ref in refs.items():
-        assert store.exists(ref.key), name
+    assert refs["alpha"].inline is not None and not store.exists(refs["alpha"].key)
+    assert refs["weights"].inline is None and store.exists(refs["weights"].key)
+
+
+def test_small_values_travel_inline_and_load_without_the_store(
+    store: ContentStore, local: LocalStorage
+) -> None:
+    refs = save_artifacts(store, {"n": 7, "word": "x" * 100, "big": "y" * 5000})
+    assert list(local.list("objects/")) == [ContentStore.object_key(refs["big"].key)]
+    again = {k: ArtifactRef.from_dict(json.loads(json.dumps(r.to_dict()))) for k, r in refs.items()}
+    assert load_artifact(store, again["n"]) == 7
+    assert load_artifact(store, again["word"]) == "x" * 100
+    assert load_artifact(store, again["big"]) == "y" * 5000
+    assert refs["n"].key == save_artifacts(store, {"n": 7}, inline_bytes=0)["n"].key
+
+
+def test_a_tampered_inline_payload_is_detected(store: ContentStore) -> None:
+    import base64
+    from dataclasses import replace
+
+    from stepwell.exceptions import CorruptBlobError
+
+    ref = save_artifacts(store, {"n": 7})["n"]
+    other = save_artifacts(store, {"n": 8})["n"]
+    forged = replace(ref, meta={**ref.meta, "inline": other.meta["inline"]})
+    assert base64.b64decode(forged.meta["inline"]) != ref.inline
+    with pytest.raises(CorruptBlobError, match=ref.key):
+        load_artifact(store, forged, context=TASK)
 
 
 def test_equal_values_share_one_blob(store: ContentStore, local: LocalStorage) -> None:
-    refs = save_artifacts(store, {"a": [1, 2, 3], "b": [1, 2, 3], "c": np.arange(5)})
+    values = {"a": [1, 2, 3], "b": [1, 2, 3], "c": np.arange(5)}
+    refs = save_artifacts(store, values, inline_bytes=0)
     assert refs["a"].key == refs["b"].key
     assert len(list(local.list("objects/"))) == 2
 
@@ -100,7 +127,7 @@ def test_a_corrupt_artifact_names_the_artifact_and_task(
 
 
 def test_a_value_that_no_longer_loads_is_a_serialization_error(store: ContentStore) -> None:
-    refs = save_artifacts(store, {"frame": pd.DataFrame({"a": [1, 2]})})
+    refs = save_artifacts(store, {"frame": pd.DataFrame({"a": [1, 2]})}, inline_bytes=0)
     broken = ArtifactRef(refs["frame"].key, "numpy", "pandas.DataFrame", 1, {"dtype": "<f8"})
     with pytest.raises(SerializationError, match=r"artifact 'frame'.*pandas\.DataFrame"):
         load_artifact(store, broken, context="artifact 'frame'")

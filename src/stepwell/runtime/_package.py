@@ -1,0 +1,84 @@
+"""The code package: the flow's directory as one content-addressed tarball in the datastore.
+
+Every run records the key of its package (``RunRecord.code_key``), so what
+ran can be read back (``Run.code``) and remote workers and deployments can
+run exactly that code. The tarball is built deterministically (sorted names,
+fixed times and owners), so unchanged code has the same key and is stored
+once, however many runs use it.
+
+What goes in: the files under the flow file's directory whose suffix is in
+``suffixes`` (``.py`` by default), skipping hidden folders, ``__pycache__``,
+virtual environments and ``node_modules``; plus ``INFO`` (JSON: the flow, the
+flow file's path inside the package, the stepwell version).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SUFFIXES = (".py",)
+MAX_FILES = 5_000
+MAX_BYTES = 64 << 20
+INFO_NAME = "INFO"
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
+
+
+def package_files(root: Path, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> list[Path]:
+    """The files to package under ``root``, sorted; stops at MAX_FILES / MAX_BYTES."""
+    found: list[Path] = []
+    total = 0
+    for path in _walk(root, suffixes):
+        size = path.stat().st_size
+        if len(found) >= MAX_FILES or total + size > MAX_BYTES:
+            break
+        found.append(path)
+        total += size
+    return sorted(found)
+
+
+def _walk(root: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and d not in _SKIP_DIRS
+            and not (Path(folder) / d / "pyvenv.cfg").exists()
+        )  # fmt: skip
+        for name in sorted(files):
+            if name.endswith(suffixes) and not name.startswith("."):
+                yield Path(folder) / name
+
+
+def build_package(flow_file: str, flow_name: str, version: str) -> bytes:
+    """The tarball of the flow's directory, byte-identical for identical code.
+
+    Not compressed here: the content store compresses it (zstd) when it pays.
+    """
+    path = Path(flow_file).resolve()
+    root = path.parent
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = {"flow_name": flow_name, "script": path.name, "stepwell_version": version}
+        _add(tar, INFO_NAME, json.dumps(info, sort_keys=True).encode())
+        for file in package_files(root):
+            _add(tar, file.relative_to(root).as_posix(), file.read_bytes())
+    return buffer.getvalue()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    member = tarfile.TarInfo(name)
+    member.size = len(data)
+    member.mode = 0o644
+    member.mtime = 0
+    tar.addfile(member, io.BytesIO(data))
+
+
+def save_package(store: Any, flow_file: str, flow_name: str, version: str) -> str:
+    """Store the package (once per distinct content) and return its blob key."""
+    (ref,) = store.save_blobs([build_package(flow_file, flow_name, version)])
+    return str(ref.key)
