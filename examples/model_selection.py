@@ -2,12 +2,15 @@
 
     python examples/model_selection.py run
     python examples/model_selection.py run --test-size 0.3 --seed 7
+    python examples/model_selection.py --datastore s3 --datastore-root s3://BUCKET/stepwell run
 
 Every value assigned to ``self`` is versioned: the dataset split, each fitted
-model, the metrics table and the winner are artifacts of the run.
+model, the metrics table and the winner are artifacts of the run. The
+``choose`` step's card charts the leaderboard (``python examples/model_selection.py
+card view RUN/choose``, or the task page of ``stepwell ui``).
 """
 
-from stepwell import FlowSpec, JSONType, Parameter, step
+from stepwell import FlowSpec, JSONType, Parameter, card, current, step
 
 DEFAULT_MODELS = [
     {"name": "logistic_regression", "kind": "logistic", "C": 1.0},
@@ -87,9 +90,10 @@ class ModelSelectionFlow(FlowSpec):
         print(f"{self.spec['name']}: accuracy {self.metrics['accuracy']:.3f}")
         self.next(self.choose)
 
+    @card(type="blank", id="leaderboard")
     @step
     def choose(self, inputs):
-        """Rank the models by ROC AUC and keep the best one."""
+        """Rank the models by ROC AUC and keep the best one; chart the ranking on a card."""
         import pandas as pd
 
         self.leaderboard = (
@@ -101,7 +105,37 @@ class ModelSelectionFlow(FlowSpec):
         self.best_model = best.model
         self.best_name = best.spec["name"]
         self.best_metrics = best.metrics
+        self.show_leaderboard()
         self.next(self.end)
+
+    def show_leaderboard(self):
+        """The card: the winner, a bar chart of every model's scores, and the table."""
+        from stepwell.cards import Markdown, Table, ValueBox, VegaChart
+
+        scores = self.leaderboard.melt(
+            id_vars="model", value_vars=["accuracy", "f1", "roc_auc"], var_name="metric"
+        )
+        low = max(0.0, round(float(scores["value"].min()) - 0.02, 2))  # show the differences
+        chart = VegaChart({
+            "title": "Held-out scores by model",
+            "data": {"values": scores.to_dict("records")},
+            "mark": {"type": "bar", "clip": True},
+            "encoding": {
+                "y": {"field": "model", "type": "nominal", "sort": "-x", "title": None},
+                "x": {"field": "value", "type": "quantitative", "title": "score",
+                      "scale": {"domain": [low, 1.0]}},
+                "color": {"field": "metric", "type": "nominal"},
+                "yOffset": {"field": "metric"},
+            },
+            "width": 420,
+        })  # fmt: skip
+        current.card["leaderboard"].extend([
+            Markdown("# Model selection"),
+            ValueBox("Best model", self.best_name),
+            ValueBox("ROC AUC", round(self.best_metrics["roc_auc"], 3)),
+            chart,
+            Table.from_dataframe(self.leaderboard.round(3)),
+        ])  # fmt: skip
 
     @step
     def end(self):

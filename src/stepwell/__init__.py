@@ -55,6 +55,10 @@ _EXPORTS: dict[str, str] = {
     "Runner": "stepwell.runner",
     "get_cards": "stepwell.cards",
     "ExecutingRun": "stepwell.runner",
+    "S3": "stepwell.data",
+    "S3Object": "stepwell.data",
+    "S3GetObject": "stepwell.data",
+    "S3PutObject": "stepwell.data",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
         get_namespace,
         namespace,
     )
+    from stepwell.data import S3, S3GetObject, S3Object, S3PutObject
     from stepwell.decorators import (
         card,
         catch,

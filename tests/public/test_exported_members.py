@@ -10,7 +10,7 @@ import stepwell
 METAFLOW_NAMES = {
     "FlowSpec", "step", "Parameter", "JSONType", "IncludeFile", "Config", "current",
     "retry", "catch", "timeout", "resources", "environment", "card", "parallel", "pypi",
-    "pypi_base", "secrets", "project", "schedule", "trigger", "trigger_on_finish",
+    "pypi_base", "secrets", "project", "schedule", "trigger", "trigger_on_finish", "S3",
 }  # fmt: skip
 
 
@@ -40,7 +40,7 @@ def test_import_is_lazy_and_has_no_side_effects(tmp_path) -> None:
     code = (
         "import sys, stepwell\n"
         "heavy = [m for m in ('stepwell.runtime', 'stepwell.store', 'stepwell.metadata',"
-        " 'click', 'rich', 'numpy') if m in sys.modules]\n"
+        " 'stepwell.data', 'obstore', 'click', 'rich', 'numpy') if m in sys.modules]\n"
         "print(heavy)\n"
     )
     out = subprocess.run(

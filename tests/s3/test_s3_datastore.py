@@ -274,3 +274,26 @@ def test_nothing_stored_is_lost_when_the_server_goes_away_and_resume_completes(
     records = metadata.list_artifacts("S3DataFlow", new_id, "join", join.task_id)
     values = {n: load_artifact(store, r) for n, r in refs_of(records).items()}
     assert values["total"] == 14 and values["payload_sizes"] == [4096] * 3
+
+
+def test_s3_run_self_keeps_data_beside_the_run(
+    s3_env: dict[str, str], stepwell_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stepwell import S3, Run
+
+    run = run_flow(FLOWS / "s3_client_flow.py", home=stepwell_home)
+    assert run.ok, run.stderr
+    end = run.artifacts("end")
+    assert end["greeting"] == "hello from the run"
+    assert end["parts"] == [100] * 20
+    root = s3_env["STEPWELL_DATASTORE_ROOT"]
+    assert run.artifacts("start")["url"] == f"{root}/data/S3ClientFlow/{run.run_id}/greeting.txt"
+    client_of(monkeypatch)
+    with S3(run=Run(f"S3ClientFlow/{run.run_id}")) as s3:
+        assert s3.get("greeting.txt").text == "hello from the run"
+
+
+def test_s3_run_self_on_the_local_datastore_says_what_to_set(stepwell_home: Path) -> None:
+    run = run_flow(FLOWS / "s3_client_flow.py", home=stepwell_home)
+    assert not run.ok
+    assert "--datastore s3" in run.stderr or "STEPWELL_DATASTORE=s3" in run.stderr

@@ -93,6 +93,14 @@ class Run(ClientObject):
         return {name: json.loads(value) for name, value in self._run.parameters.items()}
 
     @property
+    def datastore_root(self) -> str:
+        """Where the run's artifacts, logs, cards and code are: a directory or s3://bucket/prefix.
+
+        ``S3(run=run)`` keeps data next to them, under ``<datastore_root>/data/<flow>/<run id>``.
+        """
+        return str(self._run.datastore or self._backend.datastore)
+
+    @property
     def code(self) -> CodePackage | None:
         """The code package the run ran (its flow's directory), or None if it stored none."""
         return code_of(self._backend, self._run)

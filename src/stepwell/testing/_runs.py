@@ -45,7 +45,7 @@ class FlowRun:
     def artifacts(self, step: str, task_id: str | None = None) -> dict[str, Any]:
         """Artifact values of one task of ``step`` (the only one when ``task_id`` is None)."""
         from stepwell.runtime._refs import refs_of
-        from stepwell.store import ContentStore, LocalStorage, load_artifact
+        from stepwell.store import ContentStore, load_artifact, open_storage
 
         assert self.run_id is not None, f"the run did not start:\n{self.stderr}"
         if task_id is None:
@@ -53,7 +53,8 @@ class FlowRun:
             assert len(tasks) == 1, f"step {step} has {len(tasks)} tasks"
             task_id = tasks[0].task_id
         records = self.metadata.list_artifacts(self.flow_name, self.run_id, step, task_id)
-        store = ContentStore(LocalStorage(self.home))
+        datastore = self.metadata.get_run(self.flow_name, self.run_id).datastore
+        store = ContentStore(open_storage(datastore or str(self.home)))
         return {name: load_artifact(store, ref) for name, ref in refs_of(records).items()}
 
 
