@@ -158,11 +158,20 @@ def run_command(
     *,
     sample_rss: bool = False,
     timeout: float = 3600.0,
+    prime: bool = False,
 ) -> RunResult:
-    """Run ``python flow.py [global args] COMMAND`` for ``tool`` in a fresh scratch directory."""
+    """Run ``python flow.py [global args] COMMAND`` for ``tool`` in a fresh scratch directory.
+
+    With ``prime``, the command runs once untimed first, in the same directory
+    (same store), and the second run is timed: a run whose artifacts are stored.
+    """
     argv = [str(tool.python), str(flow_path), *tool.global_args, *command]
     with scratch_dir() as scratch:
         env = run_env(scratch)
+        if prime:
+            first = time_process(argv, cwd=scratch, env=env, timeout=timeout)
+            if not first.ok:
+                return first
         return time_process(argv, cwd=scratch, env=env, sample_rss=sample_rss, timeout=timeout)
 
 

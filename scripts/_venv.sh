@@ -5,5 +5,7 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[$1]"
+# pip's notes about unreachable extra index folders (a machine's pip.conf) are not ours.
+quiet_pip() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+quiet_pip --upgrade pip
+quiet_pip -e ".[$1]"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
+echo "== setup: .venv with stepwell[dev] (pytest, ruff, mypy, numpy/pandas/pyarrow, obstore," \
+     "moto[server] for a local S3 server, playwright) and, if missing, Debian's chromium"
 source "$(dirname "$0")/_venv.sh" dev
 # --- UI browser tests (tests/e2e/test_ui_browser.py): Debian's chromium, installed only
 # when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.

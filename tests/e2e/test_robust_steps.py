@@ -124,11 +124,18 @@ def test_secrets_reach_only_their_step_and_are_never_stored_or_shown(
     assert run.artifacts("check_file")["file_secret_length"] == len(file_secret)
     assert run.artifacts("end")["leaked"] == []
     assert "connecting with ****" in run.stdout and "token ****" in run.stdout
+    # The inline secret is written in the flow's source, so the run's code package holds
+    # it as the user wrote it; no artifact, log or record may.
+    from stepwell.store import ContentStore
+
+    code_key = run.metadata.get_run("SecretsFlow", run.run_id).code_key
+    code_blob = stepwell_home.joinpath(*ContentStore.object_key(code_key).split("/"))
     for value in (secret, file_secret, "tok-inline-5f2a"):
         assert value not in run.stdout + run.stderr
         for path in stepwell_home.rglob("*"):
-            if path.is_file():
+            if path.is_file() and path != code_blob:
                 assert value.encode() not in path.read_bytes(), f"{value} found in {path}"
+    assert secret.encode() not in code_blob.read_bytes()
 
 
 def test_a_user_step_decorator_wraps_the_step(stepwell_home: Path) -> None:

@@ -297,3 +297,63 @@ def test_s3_run_self_on_the_local_datastore_says_what_to_set(stepwell_home: Path
     run = run_flow(FLOWS / "s3_client_flow.py", home=stepwell_home)
     assert not run.ok
     assert "--datastore s3" in run.stderr or "STEPWELL_DATASTORE=s3" in run.stderr
+
+
+def test_the_ui_shows_an_s3_run_from_the_bucket(
+    s3_env: dict[str, str], stepwell_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+    import urllib.request
+
+    from stepwell.ui import serve
+
+    run = run_flow(DATA_FLOW, "--size", "300", home=stepwell_home)
+    assert run.ok, run.stderr
+    shutil.rmtree(stepwell_home / "logs")
+    client_of(monkeypatch)
+    server = serve("127.0.0.1", 0, None, block=False)
+    base = server.url.rstrip("/")
+
+    def get(path: str) -> object:
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            return json.loads(response.read())
+
+    try:
+        start = run.tasks("start")[0]
+        pathspec = f"S3DataFlow/{run.run_id}/start/{start.task_id}"
+        task: dict = get(f"/api/tasks/{pathspec}")  # type: ignore[assignment]
+        arts = {a["name"]: a for a in task["artifacts"]}
+        assert arts["array"]["preview"]["shape"] == [300]
+        assert arts["frame"]["preview"]["shape"] == [300, 2]
+        logs: dict = get(f"/api/tasks/{pathspec}/logs")  # type: ignore[assignment]
+        assert [line[1] for line in logs["lines"]] == ["hello from start"]
+        cards: dict = get(f"/api/tasks/{pathspec}/cards")  # type: ignore[assignment]
+        assert len(cards["cards"]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_listing_a_run_downloads_no_blob(
+    s3_env: dict[str, str], stepwell_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the S3 server out of reach, everything but values still reads (from metadata)."""
+    from stepwell import Flow, Run
+    from stepwell.exceptions import StorageError
+
+    run = run_flow(DATA_FLOW, "--size", "500", home=stepwell_home)
+    assert run.ok, run.stderr
+    monkeypatch.setenv("STEPWELL_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("STEPWELL_S3_RETRY_SECONDS", "1")
+    client_of(monkeypatch)
+    found = Flow("S3DataFlow").latest_run
+    assert found is not None and found.id == run.run_id
+    assert [s.id for s in found] == ["end", "join", "square", "start"]
+    start = Run(f"S3DataFlow/{run.run_id}")["start"].task
+    assert {a.id for a in start} >= {"array", "frame", "small", "items"}
+    assert start["array"].size == 500 * 8 and start["frame"].type_name.endswith("DataFrame")
+    assert start["small"].data == {"a": 1}  # small values travel with the metadata
+    assert found.code is not None and found.code.key
+    with pytest.raises(StorageError, match="Cannot reach the S3 endpoint"):
+        _ = start["array"].data  # a value is downloaded only when used

@@ -51,7 +51,9 @@ def pack_header(codec: int, raw_size: int) -> bytes:
     return _HEADER.pack(MAGIC, FORMAT_VERSION, codec, 0, raw_size) + _HEADER_PAD
 
 
-def unpack_header(blob: bytes | memoryview, key: str, context: str = "") -> tuple[int, int]:
+def unpack_header(
+    blob: bytes | bytearray | memoryview, key: str, context: str = ""
+) -> tuple[int, int]:
     """Return (codec, uncompressed size) from a blob's first bytes, checking the magic."""
     if len(blob) < HEADER_SIZE:
         raise corrupt(key, context, f"the file is {len(blob)} bytes, shorter than its header")
@@ -137,11 +139,22 @@ def compress(buffers: Sequence[memoryview], size: int, level: int) -> bytes:
     return b"".join(parts)
 
 
-def decompress(data: memoryview, raw_size: int, key: str, context: str) -> bytes:
+def decompress(data: memoryview, raw_size: int, key: str, context: str) -> bytearray:
+    """The payload of a zstd frame, decompressed straight into a new writable buffer."""
+    out = bytearray(raw_size)
+    view = memoryview(out)
+    filled = 0
     try:
-        out = zstandard.ZstdDecompressor().decompress(data, max_output_size=raw_size)
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False) as reader:
+            while filled < raw_size:
+                count = reader.readinto(view[filled:])
+                if not count:
+                    break
+                filled += count
+            extra = reader.read(1) if filled == raw_size else b""
     except zstandard.ZstdError as err:
         raise corrupt(key, context, f"zstd could not decompress it ({err})") from err
-    if len(out) != raw_size:
-        raise corrupt(key, context, f"it decompressed to {len(out)} bytes, expected {raw_size}")
+    if filled != raw_size or extra:
+        size = f"{filled}" if not extra else f"more than {raw_size}"
+        raise corrupt(key, context, f"it decompressed to {size} bytes, expected {raw_size}")
     return out

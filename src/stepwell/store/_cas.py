@@ -42,9 +42,15 @@ class ContentStore:
     """Content-addressed blobs on a :class:`Storage`, stored once however often saved.
 
     A blob's key is the hex BLAKE3 digest of its uncompressed payload; the
-    blob lives under ``objects/<first 2 hex>/<other 62 hex>``. Payloads are
-    zstd-compressed (at ``compression_level``; None turns compression off)
-    only when a sample shows it pays. Saving several blobs
+    blob lives under ``objects/<first 2 hex>/<other 62 hex>``. A payload is
+    hashed first: one already stored is neither compressed nor written again.
+    Payloads bound for a remote storage (one without :meth:`Storage.local_path`)
+    are zstd-compressed (at ``compression_level``; None turns compression off)
+    only when a sample shows it pays. On a local disk compression does not pay
+    in time: the page cache takes bytes faster than zstd makes them (~0.6 GB/s
+    on two cores) and a raw blob is read back as a memory map, without a copy,
+    so local blobs are stored raw unless ``compress_local`` is set (which trades
+    that time for disk space). Saving several blobs
     hashes, compresses and writes them in parallel on a thread pool owned by
     the store (created on first use, re-created after a fork); call
     :meth:`close` (or use ``with``) to stop it.
@@ -63,10 +69,12 @@ class ContentStore:
         max_threads: int | None = None,
         compression_level: int | None = 1,
         mmap_threshold: int = 64 << 10,
+        compress_local: bool = False,
     ) -> None:
         self.storage = storage
         self.max_threads = max_threads or min(16, (os.cpu_count() or 1) + 4)
         self.compression_level = compression_level
+        self.compress_local = compress_local
         self.mmap_threshold = mmap_threshold
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
@@ -127,7 +135,11 @@ class ContentStore:
         if self.storage.exists(object_key):
             return BlobRef(key, size, written=False)
         level = self.compression_level
-        if level is not None and fmt.should_compress(buffers, size):
+        if (
+            level is not None
+            and self._compresses(object_key)
+            and fmt.should_compress(buffers, size)
+        ):
             body: list[bytes | memoryview] = [
                 fmt.pack_header(fmt.CODEC_ZSTD, size),
                 fmt.compress(buffers, size, level),
@@ -137,13 +149,17 @@ class ContentStore:
         self.storage.save_bytes(object_key, body, overwrite=False)
         return BlobRef(key, size)
 
+    def _compresses(self, object_key: str) -> bool:
+        return self.compress_local or self.storage.local_path(object_key) is None
+
     def load_blob(self, key: str, *, verify: bool = True, context: str = "") -> BlobBuffer:
         """Return the payload of blob ``key``.
 
         A large uncompressed blob on local storage comes back as a ``memoryview``
         over a copy-on-write memory map of the file (no copy until written; the
         map lives as long as the view or anything built on it); anything else as
-        a ``bytearray``. Either way the buffer is writable, so arrays built on it
+        a ``bytearray`` (or a view of one the backend returned: never copied
+        again). Either way the buffer is writable, so arrays built on it
         can be modified in place like any other value, and the file never is.
         With ``verify`` the payload is re-hashed and a mismatch raises
         :class:`~stepwell.exceptions.CorruptBlobError` naming the key and
@@ -158,7 +174,7 @@ class ContentStore:
                 raise fmt.corrupt(key, context, f"its content hashes to {actual}")
         return data
 
-    def _read(self, object_key: str, key: str, context: str) -> bytearray:
+    def _read(self, object_key: str, key: str, context: str) -> bytearray | memoryview:
         try:
             blob = self.storage.load_bytes(object_key)
         except BlobNotFoundError:
@@ -166,9 +182,11 @@ class ContentStore:
         codec, raw_size = fmt.unpack_header(blob, key, context)
         body = memoryview(blob)[fmt.HEADER_SIZE :]
         if codec == fmt.CODEC_ZSTD:
-            return bytearray(fmt.decompress(body, raw_size, key, context))
+            return fmt.decompress(body, raw_size, key, context)  # a new bytearray: no copy
         if len(body) != raw_size:
             raise fmt.corrupt(key, context, f"it holds {len(body)} bytes, expected {raw_size}")
+        if isinstance(blob, bytearray):  # already a private, writable copy (e.g. from S3)
+            return body
         return bytearray(body)
 
     def _mapped(self, object_key: str, key: str, context: str) -> memoryview | None:

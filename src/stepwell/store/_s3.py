@@ -133,29 +133,44 @@ class S3Storage(Storage):
         validate_key(key)
         store = self._client()
         try:
-            result = obstore.get(store, key)
+            # One ranged GET: a small object whole, or a large one's first part and its
+            # size (never a whole-object GET dropped after its headers, which the
+            # server would still send and the connection could not be reused after).
+            try:
+                result = obstore.get(store, key, options={"range": (0, PART_BYTES)})
+            except Exception as err:
+                if "416" not in str(err) and "InvalidRange" not in str(err):
+                    raise
+                return bytes(obstore.get(store, key).bytes())  # empty: no range to satisfy
             size = int(result.meta["size"])
-            if size < MULTIPART_BYTES:
-                return bytes(result.bytes())
-            return self._load_ranges(store, key, size)
+            first = result.bytes()
+            if len(first) >= size:
+                return bytes(first)
+            return self._load_ranges(store, key, size, first)
         except FileNotFoundError:
             raise self._not_found(key) from None
         except Exception as err:
             raise self._error(err, key, "read") from None
 
-    def _load_ranges(self, store: Any, key: str, size: int) -> bytearray:
-        """A large object by parallel range requests into one buffer."""
+    def _load_ranges(self, store: Any, key: str, size: int, first: Any) -> bytearray:
+        """The rest of a large object by parallel range requests, after its ``first`` bytes.
+
+        At most MAX_CONCURRENCY requests (parts of at least PART_BYTES): one round.
+        """
         import obstore
 
         out = bytearray(size)
         view = memoryview(out)
-        starts = range(0, size, PART_BYTES)
+        done = len(first)
+        view[:done] = first
+        part = max(PART_BYTES, -(-(size - done) // MAX_CONCURRENCY))
+        starts = range(done, size, part)
 
         def fetch(start: int) -> None:
-            end = min(start + PART_BYTES, size)
+            end = min(start + part, size)
             view[start:end] = obstore.get_range(store, key, start=start, end=end)
 
-        with ThreadPoolExecutor(MAX_CONCURRENCY, "stepwell-s3-get") as pool:
+        with ThreadPoolExecutor(min(MAX_CONCURRENCY, len(starts)), "stepwell-s3-get") as pool:
             list(pool.map(fetch, starts))
         return out
 

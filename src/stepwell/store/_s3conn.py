@@ -55,7 +55,7 @@ class S3Url:
         if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
             raise ConfigError(
                 f"Invalid {what} {url!r}: the path after the bucket has an empty, '.' or '..' "
-                "segment.",
+                "segment. Example: s3://my-bucket/stepwell.",
                 value=url,
             )
         return cls(bucket, prefix)

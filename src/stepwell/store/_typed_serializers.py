@@ -101,33 +101,150 @@ class ArrowSerializer:
         except (pa.ArrowException, ValueError, TypeError) as err:
             raise NotImplementedError(f"Arrow cannot represent this frame: {err}") from err
         meta = {"kind": kind} if kind == "table" else {"kind": kind, **_pandas_extras(obj)}
-        return [memoryview(_ipc_stream(table))], meta
+        return _ipc_stream(table), meta
 
     def load(self, buffer: BufferLike, meta: Mapping[str, Any]) -> object:
         require_pyarrow()
         import pyarrow as pa
 
-        table = pa.ipc.open_stream(pa.py_buffer(buffer)).read_all()
+        source = pa.py_buffer(buffer)
+        table = pa.ipc.open_stream(source).read_all()
         if meta.get("kind") == "table":
             return table
-        return _restore_pandas_extras(table.to_pandas(), table, meta)
+        if not source.is_mutable:  # Arrow's zero-copy columns could not be made writable
+            return _restore_pandas_extras(table.to_pandas(), table, meta)
+        return _restore_pandas_extras(_writable_frame(table, buffer, source), table, meta)
 
 
-def _ipc_stream(table: Any) -> Any:
-    """The table as one Arrow IPC stream buffer, written once into a buffer of the exact size.
+class _IpcSink:
+    """A write-only file object that keeps what it is given, for ``pyarrow.PythonFile``.
 
-    Measuring first (a mock stream only adds up sizes) avoids the repeated
-    reallocations of a growing buffer, which cost ~10x the write itself.
+    Arrow writes an IPC stream's small framing pieces as ``bytes`` and each body
+    buffer as a ``pyarrow.Buffer`` over the table's own memory, so collecting the
+    pieces gives the stream as buffers without copying any column.
+    """
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.parts: list[BufferLike] = []
+        self._small = bytearray()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        if view.nbytes < _SMALL_PART:  # framing: join into one part
+            self._small += view
+        else:
+            self._end_small()
+            self.parts.append(view)
+        return view.nbytes
+
+    def _end_small(self) -> None:
+        if self._small:
+            self.parts.append(bytes(self._small))
+            self._small.clear()
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._end_small()
+
+    def result(self) -> list[BufferLike]:
+        self._end_small()
+        return self.parts
+
+
+#: IPC writes below this size (framing, padding, tiny columns) are joined into one part.
+_SMALL_PART = 64 << 10
+
+
+def _ipc_stream(table: Any) -> list[BufferLike]:
+    """The table as an Arrow IPC stream: a list of buffers whose concatenation is the stream.
+
+    Column buffers are the table's own memory (no copy; for a DataFrame whose
+    columns are contiguous, ``Table.from_pandas`` does not copy either), so
+    serializing costs no more than hashing what is then stored.
     """
     import pyarrow as pa
 
-    mock = pa.MockOutputStream()
-    with pa.ipc.new_stream(mock, table.schema) as writer:
+    sink = _IpcSink()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
-    buffer = pa.allocate_buffer(mock.size())
-    with pa.ipc.new_stream(pa.FixedSizeBufferWriter(buffer), table.schema) as writer:
-        writer.write_table(table)
-    return buffer
+    return sink.result()
+
+
+def _writable_frame(table: Any, buffer: BufferLike, source: Any) -> Any:
+    """``table.to_pandas()`` without copying numeric columns, which stay writable.
+
+    Arrow converts a null-free numeric column without a copy but hands it out
+    read-only. Those columns are re-wrapped here as writable NumPy views of the
+    same memory (the blob's copy-on-write map: writing copies the touched pages,
+    the blob never changes), one block per column, so a step can modify the
+    frame in place as it could the frame it saved. Everything else is converted
+    by Arrow as usual. ``buffer`` is the writable payload the table was read
+    from, ``source`` the Arrow buffer over it.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    df = table.to_pandas(split_blocks=True)
+    columns: dict[int, Any] = {}
+    swapped = False
+    for position in range(df.shape[1]):  # data columns come first in the table
+        found = _writable_column(table.column(position), df.dtypes.iloc[position], np, pa)
+        array = None
+        if found is not None:  # the same bytes, through the writable payload
+            dtype, count, address = found
+            offset = address - source.address
+            array = np.frombuffer(buffer, dtype, count, offset) if offset >= 0 else None
+        swapped = swapped or array is not None
+        columns[position] = df.iloc[:, position] if array is None else array
+    if not swapped:
+        return df
+    block = _one_block(list(columns.values()), np)
+    if block is not None:  # one 2-D block, as the saved frame most likely had: to_numpy() is free
+        frame = pd.DataFrame(block.T, index=df.index, copy=False)
+    else:
+        frame = pd.DataFrame(columns, index=df.index, copy=False)
+    frame.columns = df.columns
+    frame.attrs = df.attrs
+    return frame
+
+
+def _one_block(arrays: list[Any], np: Any) -> Any:
+    """The arrays as rows of one 2-D view when they are NumPy arrays of one dtype lying
+    back to back in memory (an IPC body of null-free columns of one type), else None."""
+    first = arrays[0] if arrays else None
+    if not isinstance(first, np.ndarray) or len(arrays) < 2:
+        return None
+    step = first.nbytes
+    start = first.ctypes.data
+    for i, array in enumerate(arrays):
+        if not isinstance(array, np.ndarray) or array.dtype != first.dtype:
+            return None
+        if array.ctypes.data != start + i * step or array.nbytes != step:
+            return None
+    strides = (step, first.dtype.itemsize)
+    return np.lib.stride_tricks.as_strided(first, (len(arrays), len(first)), strides)
+
+
+def _writable_column(column: Any, dtype: Any, np: Any, pa: Any) -> tuple[Any, int, int] | None:
+    """(dtype, length, data address) of a single-chunk, null-free numeric column, else None."""
+    kind = column.type
+    if (
+        column.num_chunks != 1
+        or column.null_count
+        or not (pa.types.is_integer(kind) or pa.types.is_floating(kind))
+    ):
+        return None
+    chunk = column.chunk(0)
+    data = chunk.buffers()[1]
+    numpy_dtype = np.dtype(kind.to_pandas_dtype())
+    if numpy_dtype != dtype or data is None:
+        return None
+    return numpy_dtype, len(chunk), data.address + chunk.offset * numpy_dtype.itemsize
 
 
 def _pandas_extras(df: Any) -> dict[str, Any]:

@@ -178,6 +178,22 @@ class StorageConformance:
         with pytest.raises(StorageError, match="Invalid storage key"):
             list(storage.list(prefix))
 
+    def test_a_usable_storage_passes_its_check(self, storage: Storage) -> None:
+        storage.check()  # raises StorageError, with what to fix, when it cannot be used
+        storage.save_bytes("after/check", b"ok")
+        assert storage.load_bytes("after/check") == b"ok"
+
+    def test_root_url_names_the_place_it_reopens_from(self, storage: Storage) -> None:
+        from stepwell.store import open_storage
+
+        url = storage.root_url
+        assert isinstance(url, str) and url
+        if url.startswith("s3://") or url.startswith("/"):  # a datastore URL stepwell knows
+            storage.save_bytes("reopened/key", b"same place")
+            endpoint = getattr(getattr(storage, "options", None), "endpoint_url", None)
+            again = open_storage(url, endpoint_url=endpoint)
+            assert again.load_bytes("reopened/key") == b"same place"
+
     def test_local_path_is_none_or_the_file_holding_the_blob(self, storage: Storage) -> None:
         storage.save_bytes("lp/blob", b"on disk")
         path = storage.local_path("lp/blob")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 import os
 import pathlib
+from collections.abc import Iterator
 
 import blake3
 import pytest
@@ -12,10 +13,18 @@ from store_doubles import CountingStorage, MemoryStorage
 
 from stepwell.exceptions import BlobNotFoundError, CorruptBlobError, StorageError
 from stepwell.store import ContentStore, LocalStorage
+from stepwell.store import _blobformat as fmt
 from stepwell.store._blobformat import HEADER_SIZE
 
 COMPRESSIBLE = b"stepwell artifact " * 20_000  # ~350 KiB of repetition
 CODEC_OFFSET = 5  # the codec byte in the blob header
+
+
+@pytest.fixture
+def packing(local: LocalStorage) -> Iterator[ContentStore]:
+    """A store that compresses on local disk too (by default only remote blobs are)."""
+    with ContentStore(local, compress_local=True) as content_store:
+        yield content_store
 
 
 def _blob_file(local: LocalStorage, key: str) -> pathlib.Path:
@@ -81,8 +90,9 @@ def test_empty_input_and_empty_payload(store: ContentStore) -> None:
     ids=["mmap", "small", "zstd"],
 )
 def test_a_flipped_byte_is_detected_naming_the_key_and_context(
-    store: ContentStore, local: LocalStorage, payload: bytes, offset: int
+    packing: ContentStore, local: LocalStorage, payload: bytes, offset: int
 ) -> None:
+    store = packing
     [ref] = store.save_blobs([payload])
     _flip_byte(_blob_file(local, ref.key), offset)
     context = "artifact 'model' of task TrainFlow/12/train/3"
@@ -113,7 +123,8 @@ def test_truncated_or_foreign_files_are_corrupt(
         store.load_blob(ref.key)
 
 
-def test_compressible_payloads_are_compressed(store: ContentStore, local: LocalStorage) -> None:
+def test_compressible_payloads_are_compressed(packing: ContentStore, local: LocalStorage) -> None:
+    store = packing
     [ref] = store.save_blobs([COMPRESSIBLE])
     blob = _blob_file(local, ref.key).read_bytes()
     assert blob[CODEC_OFFSET] == 1
@@ -121,14 +132,18 @@ def test_compressible_payloads_are_compressed(store: ContentStore, local: LocalS
     assert store.load_blob(ref.key) == COMPRESSIBLE
 
 
-def test_large_payloads_are_judged_on_samples(store: ContentStore, local: LocalStorage) -> None:
+def test_large_payloads_are_judged_on_samples(packing: ContentStore, local: LocalStorage) -> None:
+    store = packing
     big = [b"0123456789abcdef" * 65_536] * 8  # 8 MiB across several buffers
     [ref] = store.save_blobs([big])
     assert _blob_file(local, ref.key).read_bytes()[CODEC_OFFSET] == 1
     assert store.load_blob(ref.key) == b"".join(big)
 
 
-def test_random_payloads_are_stored_uncompressed(store: ContentStore, local: LocalStorage) -> None:
+def test_random_payloads_are_stored_uncompressed(
+    packing: ContentStore, local: LocalStorage
+) -> None:
+    store = packing
     payload = os.urandom(1 << 20)
     [ref] = store.save_blobs([payload])
     blob = _blob_file(local, ref.key).read_bytes()
@@ -136,8 +151,8 @@ def test_random_payloads_are_stored_uncompressed(store: ContentStore, local: Loc
     assert len(blob) == HEADER_SIZE + len(payload)
 
 
-def test_small_payloads_are_never_compressed(store: ContentStore, local: LocalStorage) -> None:
-    [ref] = store.save_blobs([b"z" * 2000])
+def test_small_payloads_are_never_compressed(packing: ContentStore, local: LocalStorage) -> None:
+    [ref] = packing.save_blobs([b"z" * 2000])
     assert _blob_file(local, ref.key).read_bytes()[CODEC_OFFSET] == 0
 
 
@@ -154,7 +169,75 @@ def test_large_uncompressed_local_blobs_load_as_copy_on_write_memory_maps(
     assert store.load_blob(ref.key) == payload  # ...but the stored blob never changes
 
 
-def test_small_or_compressed_blobs_load_as_writable_copies(store: ContentStore) -> None:
+def test_local_blobs_are_stored_raw_by_default_and_memory_mapped(
+    store: ContentStore, local: LocalStorage
+) -> None:
+    [ref] = store.save_blobs([COMPRESSIBLE])  # compressible, but local disk is faster than zstd
+    blob = _blob_file(local, ref.key).read_bytes()
+    assert blob[CODEC_OFFSET] == 0 and len(blob) == HEADER_SIZE + len(COMPRESSIBLE)
+    view = store.load_blob(ref.key)
+    assert isinstance(view, memoryview) and isinstance(view.obj, mmap.mmap)
+    assert view == COMPRESSIBLE
+
+
+def test_remote_blobs_are_compressed_when_it_pays() -> None:
+    remote = MemoryStorage()
+    with ContentStore(remote) as store:
+        [ref] = store.save_blobs([COMPRESSIBLE])
+        blob = remote.load_bytes(ContentStore.object_key(ref.key))
+        assert blob[CODEC_OFFSET] == 1 and len(blob) < len(COMPRESSIBLE) // 10
+        assert store.load_blob(ref.key) == COMPRESSIBLE
+
+
+def test_saving_stored_content_again_only_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = CountingStorage(MemoryStorage())  # remote: new payloads would be compressed
+    noise = os.urandom(5000)
+    with ContentStore(counting) as store:
+        first = store.save_blobs([COMPRESSIBLE, [b"x" * 5000, noise]])
+        writes = counting.calls["save_bytes"]
+
+        def refuse(*args: object) -> None:
+            raise AssertionError("stored content was compressed or judged again")
+
+        monkeypatch.setattr(fmt, "compress", refuse)
+        monkeypatch.setattr(fmt, "should_compress", refuse)
+        again = store.save_blobs([COMPRESSIBLE, [b"x" * 5000, memoryview(noise)]])
+    assert counting.calls["save_bytes"] == writes  # nothing written the second time
+    assert [r.key for r in again] == [r.key for r in first]
+    assert not any(r.written for r in again)
+
+
+def test_a_corrupt_compressed_blob_is_detected_on_a_remote_store() -> None:
+    remote = MemoryStorage()
+    with ContentStore(remote) as store:
+        [ref] = store.save_blobs([COMPRESSIBLE])
+        object_key = ContentStore.object_key(ref.key)
+        damaged = bytearray(remote.load_bytes(object_key))
+        damaged[-10] ^= 0xFF
+        remote.save_bytes(object_key, damaged, overwrite=True)
+        with pytest.raises(CorruptBlobError, match=ref.key):
+            store.load_blob(ref.key)
+
+
+class _BytearrayStorage(MemoryStorage):
+    """Returns a fresh bytearray from load_bytes, as the S3 backend does."""
+
+    def load_bytes(self, key: str) -> bytearray:  # type: ignore[override]
+        return bytearray(super().load_bytes(key))
+
+
+def test_a_bytearray_from_the_backend_is_used_without_another_copy() -> None:
+    payload = os.urandom(300_000)
+    with ContentStore(_BytearrayStorage()) as store:
+        [ref] = store.save_blobs([payload])
+        loaded = store.load_blob(ref.key)
+        assert isinstance(loaded, memoryview) and isinstance(loaded.obj, bytearray)
+        assert not loaded.readonly and loaded == payload
+        assert len(loaded.obj) == HEADER_SIZE + len(payload)  # a view of the blob read
+
+
+def test_small_or_compressed_blobs_load_as_writable_copies(packing: ContentStore) -> None:
+    store = packing
     small, packed = store.save_blobs([b"tiny", COMPRESSIBLE])
     assert store.load_blob(small.key) == b"tiny"
     loaded = store.load_blob(packed.key)

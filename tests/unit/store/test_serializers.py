@@ -186,6 +186,49 @@ def test_dataframe_indexes_and_labels_round_trip(frame: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize(
     "frame",
+    [
+        _frame(),
+        pd.DataFrame({"a": [1, 2]}, index=pd.RangeIndex(5, 9, 2, name="r")),
+        pd.DataFrame(np.ones((2, 2)), columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2)])),
+        pd.DataFrame({"u": np.arange(3, dtype="uint16"), "f": np.ones(3, dtype="float32")}),
+        pd.DataFrame(np.eye(3)),
+        pd.DataFrame(),
+    ],
+    ids=["mixed-dtypes", "range-index", "multi-columns", "small-ints", "int", "0"],
+)
+def test_dataframes_round_trip_through_the_store(store: ContentStore, frame: pd.DataFrame) -> None:
+    loaded = _through_store(store, frame)
+    pd.testing.assert_frame_equal(loaded, frame, check_index_type=True, check_column_type=True)
+    assert list(loaded.dtypes) == list(frame.dtypes)
+
+
+def test_dataframe_columns_are_written_without_a_copy() -> None:
+    frame = pd.DataFrame({"x": np.arange(100_000.0), "y": np.ones(100_000)})
+    serialized = serialize(frame)
+    addresses = {np.frombuffer(b, dtype=np.uint8).ctypes.data for b in serialized.buffers if len(b)}
+    assert frame["x"].to_numpy().ctypes.data in addresses  # the column's own memory
+
+
+def test_numeric_frame_columns_load_as_writable_views_of_the_memory_map(
+    store: ContentStore,
+) -> None:
+    frame = pd.DataFrame({"x": np.arange(100_000.0), "n": np.arange(100_000), "s": "t"})
+    serialized = serialize(frame)
+    [ref] = store.save_blobs([serialized.buffers])
+    blob = store.load_blob(ref.key)
+    loaded = deserialize("arrow", blob, serialized.meta)
+    start = np.frombuffer(blob, dtype=np.uint8).ctypes.data
+    for name in ("x", "n"):  # zero copy: the columns live in the blob's memory map
+        assert start <= loaded[name].to_numpy().ctypes.data < start + len(blob)
+    loaded.loc[0, "x"] = -1.0  # a step may modify the frame in place...
+    loaded["n"] += 1
+    assert loaded["x"].iloc[0] == -1.0 and loaded["n"].iloc[0] == 1
+    again = deserialize("arrow", store.load_blob(ref.key), serialized.meta)
+    pd.testing.assert_frame_equal(again, frame)  # ...the stored blob never changes
+
+
+@pytest.mark.parametrize(
+    "frame",
     [pd.DataFrame({"mixed": [1, "two", 3.0]}), pd.DataFrame([[1, 2]], columns=["a", "a"])],
     ids=["mixed-objects", "duplicate-columns"],
 )
@@ -287,3 +330,20 @@ def test_store_modules_do_not_import_numpy_pandas_or_pyarrow_at_import_time() ->
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not {n.split(".")[0] for n in names} & heavy, module.name
+
+
+def test_a_frame_of_one_numeric_dtype_loads_as_one_block_in_the_memory_map(
+    store: ContentStore,
+) -> None:
+    frame = pd.DataFrame(np.arange(40_000.0).reshape(10_000, 4), columns=list("abcd"))
+    serialized = serialize(frame)
+    [ref] = store.save_blobs([serialized.buffers])
+    blob = store.load_blob(ref.key)
+    loaded = deserialize("arrow", blob, serialized.meta)
+    pd.testing.assert_frame_equal(loaded, frame)
+    start = np.frombuffer(blob, dtype=np.uint8).ctypes.data
+    values = loaded.to_numpy()  # one 2-D block: a view, not a copy
+    assert start <= values.ctypes.data < start + len(blob)
+    loaded.iloc[0, 1] = -1.0
+    assert loaded.iloc[0, 1] == -1.0  # writable; the stored blob is not:
+    pd.testing.assert_frame_equal(deserialize("arrow", store.load_blob(ref.key), {}), frame)
