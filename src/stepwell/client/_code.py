@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tarfile
 
 _INFO = "INFO"
 
@@ -40,6 +42,8 @@ class CodePackage:
     @property
     def tarball(self) -> tarfile.TarFile:
         """The package, opened as a tar archive."""
+        import tarfile  # late: most readers never open a package
+
         return tarfile.open(fileobj=io.BytesIO(self._bytes), mode="r")
 
     def _member(self, name: str) -> bytes:

@@ -11,8 +11,7 @@ import datetime as _dt
 from collections.abc import Iterator
 from typing import Any
 
-from stepwell.store._logs import STREAMS, load_log, log_key
-
+STREAMS = ("stdout", "stderr")
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 __all__ = ["STREAMS", "log_bytes", "log_lines", "read_text"]
@@ -20,6 +19,8 @@ __all__ = ["STREAMS", "log_bytes", "log_lines", "read_text"]
 
 def log_bytes(backend: Any, run: Any, record: Any, stream: str) -> bytes:
     """The raw log of ``stream`` of the task attempt ``record`` (b'' if it printed nothing)."""
+    from stepwell.store._logs import load_log, log_key  # late: the store costs ~20 ms
+
     key = log_key(record.flow_name, record.run_id, record.step_name, record.task_id,
                   record.attempt, stream)  # fmt: skip
     try:

@@ -8,6 +8,8 @@ running step it is the run's own namespace (for a ``@project`` run, its branch).
 
 from __future__ import annotations
 
+import sys
+
 from stepwell.client import _backend
 from stepwell.client._tags import check_tag
 
@@ -58,8 +60,10 @@ def default_namespace() -> str:
 
 
 def _default() -> str:
-    from stepwell.flow import current
-
-    if current.is_running_flow and current.namespace:  # inside a step: the run's namespace
+    # Inside a step (the flow package is loaded then): the run's namespace. Outside one,
+    # importing the flow package just to learn that no step runs would cost ~10 ms.
+    loaded = sys.modules.get("stepwell.flow._current")
+    current = getattr(loaded, "current", None)
+    if current is not None and current.is_running_flow and current.namespace:
         return str(current.namespace)
     return f"user:{_backend.get_backend().username}"
