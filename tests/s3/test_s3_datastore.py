@@ -346,6 +346,7 @@ def test_listing_a_run_downloads_no_blob(
     assert run.ok, run.stderr
     monkeypatch.setenv("STEPWELL_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("STEPWELL_S3_RETRY_SECONDS", "1")
+    monkeypatch.setenv("STEPWELL_CACHE_BYTES", "0")  # not this machine's copies either
     client_of(monkeypatch)
     found = Flow("S3DataFlow").latest_run
     assert found is not None and found.id == run.run_id
@@ -357,3 +358,28 @@ def test_listing_a_run_downloads_no_blob(
     assert found.code is not None and found.code.key
     with pytest.raises(StorageError, match="Cannot reach the S3 endpoint"):
         _ = start["array"].data  # a value is downloaded only when used
+
+    monkeypatch.delenv("STEPWELL_CACHE_BYTES")  # the machine that ran it kept a copy
+    client_of(monkeypatch)
+    array = Run(f"S3DataFlow/{run.run_id}")["start"].task["array"].data
+    assert array.shape == (500,) and float(array.sum()) == float(sum(range(500)))
+
+
+def test_include_file_contents_are_stored_in_the_bucket(
+    s3_env: dict[str, str], stepwell_home: Path, tmp_path: Path
+) -> None:
+    table = tmp_path / "table.csv"
+    table.write_text("a,b\n" + "".join(f"{i},{i * i}\n" for i in range(2000)))
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(os.urandom(50_000))
+    flow = Path(__file__).parents[1] / "flows" / "runtime" / "include_file_flow.py"
+    run = run_flow(flow, "--table", str(table), "--blob", str(blob), home=stepwell_home)
+    assert run.ok, run.stderr
+    start = run.artifacts("start")
+    assert (start["rows"], start["blob_size"]) == (2001, 50_000)
+    [task] = run.tasks("start")
+    records = run.metadata.list_artifacts("IncludeFileFlow", run.run_id, "start", task.task_id)
+    keys = set(bucket_storage(s3_env).list("objects/"))
+    assert ContentStore.object_key(records["blob"].key) in keys
+    assert ContentStore.object_key(records["table"].key) in keys
+    assert run.artifacts("start")["blob"] == blob.read_bytes()

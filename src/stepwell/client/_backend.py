@@ -67,11 +67,13 @@ class Backend:
         username: str,
         datastore: str | None = None,
         s3_endpoint_url: str | None = None,
+        cache: bool = True,
     ) -> None:
         self.home = home
         self.username = username
         self.datastore = datastore or str(home)
         self.s3_endpoint_url = s3_endpoint_url
+        self.cache_root = home / "cache" if cache else None  # for remote datastores
         self.cache = ArtifactCache()
         self._metadata: Any = None
         self._stores: dict[str, Any] = {}
@@ -101,13 +103,14 @@ class Backend:
         """The content store at a datastore URL, opened once per process."""
         store = self._stores.get(url)
         if store is None:
-            from stepwell.store import ContentStore, open_storage
+            from stepwell.store import open_content_store
 
             with self._lock:
                 store = self._stores.get(url)
                 if store is None:
-                    storage = open_storage(url, endpoint_url=self.s3_endpoint_url)
-                    store = self._stores[url] = ContentStore(storage)
+                    store = self._stores[url] = open_content_store(
+                        url, cache_root=self.cache_root, endpoint_url=self.s3_endpoint_url
+                    )
         return store
 
     def load_artifact(self, record: Any, context: str, run: Any = None) -> Any:
@@ -148,7 +151,8 @@ def _settings_key() -> tuple[str | None, ...]:
         cwd = None
     names = ("STEPWELL_HOME", "STEPWELL_USER", "STEPWELL_DATASTORE", "STEPWELL_DATASTORE_ROOT",
              "STEPWELL_S3_ENDPOINT_URL", "METAFLOW_DEFAULT_DATASTORE",
-             "METAFLOW_DATASTORE_SYSROOT_S3", "METAFLOW_S3_ENDPOINT_URL")  # fmt: skip
+             "METAFLOW_DATASTORE_SYSROOT_S3", "METAFLOW_S3_ENDPOINT_URL",
+             "STEPWELL_CACHE_BYTES")  # fmt: skip
     return (*(env.get(name) for name in names), cwd)
 
 
@@ -167,6 +171,7 @@ def get_backend() -> Backend:
             settings.username,
             _default_datastore(settings),
             settings.s3_endpoint_url,
+            cache=settings.cache_bytes > 0,
         )
         _HOLDER.backend, _HOLDER.key = backend, key
     return backend

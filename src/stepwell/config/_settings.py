@@ -63,6 +63,26 @@ def _path(raw: Any, source: str) -> Path:
     return Path(os.path.expanduser(str(raw))).resolve()
 
 
+def _bytes(raw: Any, source: str) -> int:
+    """A size in bytes: a whole number, or one with a unit (``512M``, ``10G``, ``1T``)."""
+    text = str(raw).strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    scale = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        value = int(float(number) * scale)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(
+            f"Setting 'cache_bytes' must be a size such as 0, 500M or 10G, got {raw!r} "
+            f"(from {source}).",
+            setting="cache_bytes",
+            value=raw,
+        )
+    return value
+
+
 def _text(raw: Any, source: str) -> str:
     return str(raw).strip()
 
@@ -81,6 +101,8 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "datastore": (_choice("datastore", ("local", "s3")), lambda: "local"),
     "datastore_root": (_text, lambda: None),
     "s3_endpoint_url": (_text, lambda: None),
+    # This machine's copies of a remote datastore's blobs (<home>/cache); 0 turns it off.
+    "cache_bytes": (_bytes, lambda: 10 << 30),
 }
 
 #: Metaflow's names for the same settings, read when stepwell's own are not set.

@@ -32,6 +32,11 @@ class RunInfo:
     project: dict[str, Any] | None = None  # @project: what current says about it
     datastore: str = ""  # where blobs go: a local directory or s3://bucket/prefix ("": home)
     s3_endpoint_url: str | None = None  # an S3-compatible server, when not AWS itself
+    cache_bytes: int = 0  # this machine's cache of a remote datastore's blobs (0: none)
+
+    @property
+    def cache_root(self) -> str | None:
+        return str(Path(self.home) / "cache") if self.cache_bytes else None
 
     @property
     def datastore_url(self) -> str:
@@ -59,10 +64,13 @@ class WorkerContext:
     def store(self) -> Any:
         self._check_pid()
         if self._store is None:
-            from stepwell.store import ContentStore, open_storage
+            from stepwell.store import open_content_store
 
-            storage = open_storage(self.info.datastore_url, endpoint_url=self.info.s3_endpoint_url)
-            self._store = ContentStore(storage)
+            self._store = open_content_store(
+                self.info.datastore_url,
+                cache_root=self.info.cache_root,
+                endpoint_url=self.info.s3_endpoint_url,
+            )
         return self._store
 
     @property

@@ -90,6 +90,7 @@ def start_run(
         run_id=resume.run_id if resume is not None else None,
         datastore=datastore,
         s3_endpoint_url=settings.s3_endpoint_url,
+        cache_bytes=settings.cache_bytes,
     )
     run = LocalRun(
         flow_cls,

@@ -54,6 +54,7 @@ class RunOptions:
     run_id: str | None = None  # resume --run-id: the new run's id (else the next one)
     datastore: str = ""  # a local directory or s3://bucket/prefix ("": the home directory)
     s3_endpoint_url: str | None = None
+    cache_bytes: int = 0  # the size this machine's blob cache of a remote datastore is kept to
 
 
 @dataclass
@@ -169,6 +170,7 @@ class LocalRun:
             project=self.options.project.as_current() if self.options.project else None,
             datastore=self.options.datastore,
             s3_endpoint_url=self.options.s3_endpoint_url,
+            cache_bytes=self.options.cache_bytes,
         )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
         ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
@@ -216,6 +218,10 @@ class LocalRun:
         storage.check()
         if storage.local_path("logs/x") is None:  # a remote datastore: logs go there too
             self._log_uploader = LogUploader(storage)
+            if worker.info.cache_root is not None:
+                from stepwell.store import prune_cache
+
+                prune_cache(worker.info.cache_root, self.options.cache_bytes)
         flow_file = self.options.flow_file
         if not flow_file or not Path(flow_file).is_file():
             return None

@@ -35,7 +35,14 @@ Rules the modules here keep:
 """
 
 from stepwell.store._artifacts import ArtifactRef, ArtifactSet, load_artifact, save_artifacts
-from stepwell.store._cas import BlobBuffer, BlobRef, ContentStore, Payload
+from stepwell.store._cas import (
+    BlobBuffer,
+    BlobRef,
+    ContentStore,
+    Payload,
+    open_content_store,
+    prune_cache,
+)
 from stepwell.store._local import LocalStorage
 from stepwell.store._serializers import (
     Serialized,
@@ -76,7 +83,9 @@ __all__ = [
     "deserialize",
     "get_storage",
     "load_artifact",
+    "open_content_store",
     "open_storage",
+    "prune_cache",
     "register_storage",
     "save_artifacts",
     "serialize",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import re
@@ -55,6 +56,14 @@ class ContentStore:
     the store (created on first use, re-created after a fork); call
     :meth:`close` (or use ``with``) to stop it.
 
+    ``cache`` (a local :class:`Storage`, for a remote ``storage``) keeps a raw
+    copy of every blob this machine writes or reads, so the next read of it on
+    this machine — by any process — is a memory map instead of a download: the
+    thousand tasks of a foreach read their shared items blob once, and a
+    value saved by one step is read back locally by the next. Cached copies
+    are verified like any other; a damaged one is dropped and read again from
+    ``storage``. :func:`prune_cache` keeps the folder under a size.
+
     Example:
         >>> store = ContentStore(LocalStorage(tmp_path))  # doctest: +SKIP
         >>> [ref] = store.save_blobs([b"hello"])  # doctest: +SKIP
@@ -70,8 +79,10 @@ class ContentStore:
         compression_level: int | None = 1,
         mmap_threshold: int = 64 << 10,
         compress_local: bool = False,
+        cache: Storage | None = None,
     ) -> None:
         self.storage = storage
+        self.cache = cache
         self.max_threads = max_threads or min(16, (os.cpu_count() or 1) + 4)
         self.compression_level = compression_level
         self.compress_local = compress_local
@@ -133,6 +144,7 @@ class ContentStore:
         key = fmt.hash_buffers(buffers, size)
         object_key = self.object_key(key)
         if self.storage.exists(object_key):
+            self._cache_put(object_key, buffers, size)
             return BlobRef(key, size, written=False)
         level = self.compression_level
         if (
@@ -147,7 +159,34 @@ class ContentStore:
         else:
             body = [fmt.pack_header(fmt.CODEC_NONE, size), *buffers]
         self.storage.save_bytes(object_key, body, overwrite=False)
+        self._cache_put(object_key, buffers, size)
         return BlobRef(key, size)
+
+    def _cache_put(self, object_key: str, buffers: Sequence[memoryview], size: int) -> None:
+        """Keep a raw copy on this machine (best effort: a full disk only costs speed)."""
+        if self.cache is None or self.cache.exists(object_key):
+            return
+        with contextlib.suppress(StorageError):
+            self.cache.save_bytes(object_key, [fmt.pack_header(fmt.CODEC_NONE, size), *buffers])
+
+    def _cached(self, object_key: str, key: str, context: str, verify: bool) -> BlobBuffer | None:
+        """The payload from this machine's cache, or None (absent, or damaged and dropped)."""
+        assert self.cache is not None
+        try:
+            mapped = self._mapped(self.cache, object_key, key, context)
+            data = self._read(self.cache, object_key, key, context) if mapped is None else mapped
+            if verify and fmt.hash_buffers([memoryview(data)], len(data)) != key:
+                raise fmt.corrupt(key, context, "its cached copy is damaged")
+        except BlobNotFoundError:
+            return None
+        except StorageError:  # damaged (CorruptBlobError) or unreadable: read it again
+            self.cache.delete(object_key)
+            return None
+        path = self.cache.local_path(object_key)
+        if path is not None:  # recently used: pruned last
+            with contextlib.suppress(OSError):
+                os.utime(path)
+        return data
 
     def _compresses(self, object_key: str) -> bool:
         return self.compress_local or self.storage.local_path(object_key) is None
@@ -166,17 +205,27 @@ class ContentStore:
         ``context`` (e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``).
         """
         object_key = self.object_key(key)
-        mapped = self._mapped(object_key, key, context)
-        data: BlobBuffer = self._read(object_key, key, context) if mapped is None else mapped
+        if self.cache is not None:
+            cached = self._cached(object_key, key, context, verify)
+            if cached is not None:
+                return cached
+        mapped = self._mapped(self.storage, object_key, key, context)
+        data: BlobBuffer = (
+            self._read(self.storage, object_key, key, context) if mapped is None else mapped
+        )
         if verify:
             actual = fmt.hash_buffers([memoryview(data)], len(data))
             if actual != key:
                 raise fmt.corrupt(key, context, f"its content hashes to {actual}")
+        if self.cache is not None:
+            self._cache_put(object_key, [memoryview(data).cast("B")], len(data))
         return data
 
-    def _read(self, object_key: str, key: str, context: str) -> bytearray | memoryview:
+    def _read(
+        self, storage: Storage, object_key: str, key: str, context: str
+    ) -> bytearray | memoryview:
         try:
-            blob = self.storage.load_bytes(object_key)
+            blob = storage.load_bytes(object_key)
         except BlobNotFoundError:
             raise self._not_found(key, context) from None
         codec, raw_size = fmt.unpack_header(blob, key, context)
@@ -189,9 +238,11 @@ class ContentStore:
             return body
         return bytearray(body)
 
-    def _mapped(self, object_key: str, key: str, context: str) -> memoryview | None:
+    def _mapped(
+        self, storage: Storage, object_key: str, key: str, context: str
+    ) -> memoryview | None:
         """The payload as a view of a memory map, or None where that does not apply."""
-        path = self.storage.local_path(object_key)
+        path = storage.local_path(object_key)
         if path is None:
             return None
         try:
@@ -230,3 +281,45 @@ _PARALLEL_MIN_BYTES = 4 << 20
 
 def _total_size(payloads: Sequence[Payload]) -> int:
     return sum(sum(len(b) for b in as_buffers(p)) for p in payloads)
+
+
+def open_content_store(
+    url: str, *, cache_root: os.PathLike[str] | str | None = None, endpoint_url: str | None = None
+) -> ContentStore:
+    """The content store of the datastore at ``url`` (a directory or ``s3://bucket/prefix``).
+
+    A remote datastore gets this machine's blob cache under ``cache_root`` (None: no cache).
+    """
+    from stepwell.store._local import LocalStorage
+    from stepwell.store._storage import open_storage
+
+    storage = open_storage(url, endpoint_url=endpoint_url)
+    remote = storage.local_path("objects/00/0") is None
+    cache = LocalStorage(os.fspath(cache_root)) if remote and cache_root is not None else None
+    return ContentStore(storage, cache=cache)
+
+
+def prune_cache(root: os.PathLike[str] | str, max_bytes: int) -> int:
+    """Delete the least recently used cached blobs under ``root`` until at most
+    ``max_bytes`` remain; return the bytes freed. Safe while others read and write:
+    a reader keeps an open map, and a blob removed early is downloaded again."""
+    from pathlib import Path
+
+    files = []
+    for path in Path(root).glob("objects/*/*"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    freed = 0
+    for _, size, path in sorted(files):
+        if total - freed <= max_bytes:
+            break
+        try:
+            path.unlink()
+            freed += size
+        except OSError:
+            pass
+    return freed

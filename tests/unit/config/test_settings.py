@@ -126,3 +126,16 @@ def test_bad_datastore_settings_say_what_to_set(tmp_path: Path, env: dict, fragm
 def test_an_unknown_datastore_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="local, s3"):
         load_settings(env={"STEPWELL_DATASTORE": "azure"}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0", 0), ("1048576", 1 << 20), ("500M", 500 << 20), ("10G", 10 << 30), ("2GiB", 2 << 30)],
+)
+def test_cache_size_takes_units(tmp_path: Path, raw: str, expected: int) -> None:
+    assert load_settings(env={"STEPWELL_CACHE_BYTES": raw}, cwd=tmp_path).cache_bytes == expected
+
+
+def test_a_bad_cache_size_says_what_is_valid(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="500M or 10G"):
+        load_settings(env={"STEPWELL_CACHE_BYTES": "lots"}, cwd=tmp_path)
