@@ -79,6 +79,23 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         prime=True,
         target_s=0.4,
     ),
+    # The same three, against baselines that make and sum the same data without keeping
+    # it: the time spent persisting and reloading alone (data generation excluded).
+    Benchmark("bigdata_storage", "bigdata", target=1 / 10, baseline="bigdata_generate"),
+    Benchmark(
+        "bigdata_compressible_storage",
+        "bigdata_compressible",
+        target=1 / 10,
+        baseline="bigdata_compressible_generate",
+    ),
+    Benchmark(
+        "bigdata_again_storage",
+        "bigdata",
+        target=None,
+        baseline="bigdata_generate",
+        prime=True,
+        target_s=0.4,
+    ),
     Benchmark(
         "foreach100k",
         "foreach100k",

@@ -24,6 +24,8 @@ RESULT_FD_ENV = "STEPWELL_RESULT_FD"
 
 def preload_task_modules() -> None:
     """Import what every task needs, so forks of this process start with it loaded."""
+    import zstandard  # noqa: F401  - compression, for blobs bound for a remote datastore
+
     from stepwell.metadata import ArtifactRecord, SqliteMetadataStore  # noqa: F401
     from stepwell.store import ArtifactRef, ContentStore, open_storage, save_artifacts  # noqa: F401
 

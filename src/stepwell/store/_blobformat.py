@@ -19,9 +19,9 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 import blake3
-import zstandard
 
 from stepwell.exceptions import CorruptBlobError, StorageError
 
@@ -96,12 +96,19 @@ def _hash_threads() -> int:
     return int(blake3.blake3.AUTO) if _threaded_hash_pid == pid else 1
 
 
+def _zstd() -> Any:
+    """The zstandard module, imported on first use: reading a raw blob never needs it."""
+    import zstandard
+
+    return zstandard
+
+
 def should_compress(buffers: Sequence[memoryview], size: int) -> bool:
     """Whether zstd pays for this payload, judged on a sample of it."""
     if size < MIN_COMPRESS_SIZE:
         return False
     sample = _sample(buffers, size)
-    compressed = zstandard.ZstdCompressor(level=1).compress(sample)
+    compressed = _zstd().ZstdCompressor(level=1).compress(sample)
     return len(compressed) < MAX_COMPRESS_RATIO * len(sample)
 
 
@@ -132,7 +139,7 @@ def compress(buffers: Sequence[memoryview], size: int, level: int) -> bytes:
     threads = -1 if size >= _THREADED_ZSTD_SIZE else 0
     # A fresh compressor per call: a live multi-threaded zstd context must not outlive the
     # call, or a fork() taken meanwhile leaves the child's zstd threads hanging.
-    compressor = zstandard.ZstdCompressor(level=level, threads=threads)
+    compressor = _zstd().ZstdCompressor(level=level, threads=threads)
     stream = compressor.compressobj(size=size)
     parts = [stream.compress(buffer) for buffer in buffers]
     parts.append(stream.flush())
@@ -141,6 +148,7 @@ def compress(buffers: Sequence[memoryview], size: int, level: int) -> bytes:
 
 def decompress(data: memoryview, raw_size: int, key: str, context: str) -> bytearray:
     """The payload of a zstd frame, decompressed straight into a new writable buffer."""
+    zstandard = _zstd()
     out = bytearray(raw_size)
     view = memoryview(out)
     filled = 0

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import os
 import pathlib
-import uuid
 from collections.abc import Iterator
 
 from stepwell.exceptions import BlobNotFoundError, StorageError
@@ -58,7 +57,7 @@ class LocalStorage(Storage):
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+            tmp = path.with_name(f".{path.name}.tmp-{os.urandom(16).hex()}")
             try:
                 self._write_temp(tmp, buffers)
                 self._publish(tmp, path, overwrite)

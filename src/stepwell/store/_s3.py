@@ -141,11 +141,11 @@ class S3Storage(Storage):
             except Exception as err:
                 if "416" not in str(err) and "InvalidRange" not in str(err):
                     raise
-                return bytes(obstore.get(store, key).bytes())  # empty: no range to satisfy
+                return bytearray(obstore.get(store, key).bytes())  # empty: no range to satisfy
             size = int(result.meta["size"])
             first = result.bytes()
             if len(first) >= size:
-                return bytes(first)
+                return bytearray(first)  # writable: the content store uses it without a copy
             return self._load_ranges(store, key, size, first)
         except FileNotFoundError:
             raise self._not_found(key) from None

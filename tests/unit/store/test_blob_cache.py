@@ -6,10 +6,9 @@ import os
 import pathlib
 
 import numpy as np
+from store_doubles import CountingStorage, MemoryStorage
 
 from stepwell.store import ContentStore, LocalStorage, load_artifact, prune_cache, save_artifacts
-
-from store_doubles import CountingStorage, MemoryStorage
 
 
 def _stores(tmp_path: pathlib.Path) -> tuple[CountingStorage, LocalStorage, ContentStore]:
