@@ -383,3 +383,29 @@ def test_include_file_contents_are_stored_in_the_bucket(
     assert ContentStore.object_key(records["blob"].key) in keys
     assert ContentStore.object_key(records["table"].key) in keys
     assert run.artifacts("start")["blob"] == blob.read_bytes()
+
+
+def test_dump_logs_and_card_commands_read_an_s3_run(
+    s3_env: dict[str, str], stepwell_home: Path
+) -> None:
+    import shutil
+
+    run = run_flow(DATA_FLOW, "--size", "2000", home=stepwell_home)
+    assert run.ok, run.stderr
+    shutil.rmtree(stepwell_home / "logs")
+    shutil.rmtree(stepwell_home / "cache")  # nothing of the run is left on this machine
+    env = {k: v for k, v in os.environ.items() if k not in DATASTORE_VARS}
+    env["STEPWELL_HOME"] = str(stepwell_home)
+    start = run.tasks("start")[0]
+    task = f"{run.run_id}/start/{start.task_id}"
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, str(DATA_FLOW), *args], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "hello from start" in cli("logs", task)
+    dumped = cli("dump", task, "--include", "small,items")
+    assert "{'a': 1}" in dumped and "[1, 2, 3]" in dumped
+    assert "<html" in cli("card", "get", task).lower()

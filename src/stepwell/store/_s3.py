@@ -53,7 +53,6 @@ class S3Storage(Storage):
         *,
         endpoint_url: str | None = None,
         env: Mapping[str, str] | None = None,
-        **_: Any,
     ) -> None:
         self.url = S3Url.parse(root, what="datastore root")
         import_obstore()  # a missing client library is reported now, not at the first request
