@@ -46,6 +46,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, end with the thread that started it.
+
+    A test run killed from outside (a timeout, Ctrl-C twice) then leaves no server behind.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 @dataclass
 class S3Server:
     """A running moto server: its endpoint, credentials, and a way to make buckets."""
@@ -82,6 +96,7 @@ class S3Server:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
             env=env,
+            preexec_fn=_die_with_parent,
         )
         server = cls(f"http://127.0.0.1:{port}", process)
         try:
