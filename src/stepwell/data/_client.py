@@ -165,10 +165,12 @@ class S3:
         """
         items = [_put_item(item, "value") for item in key_objs]
         prepared = [(key, _as_bytes(key, value), ct, md) for key, value, ct, md in items]
+        busy = len(prepared) >= transfer.PART_CONCURRENCY  # whole objects fill the connections
+        parts_from = transfer.BUSY_MULTIPART_BYTES if busy else transfer.MULTIPART_BYTES
 
         def put(item: tuple[str, bytes, str | None, dict[str, Any] | None]) -> tuple[str, str]:
             key, body, content_type, metadata = item
-            return key, self._put_one(key, body, overwrite, content_type, metadata)
+            return key, self._put_one(key, body, overwrite, content_type, metadata, parts_from)
 
         return transfer.parallel(put, prepared)
 
@@ -279,6 +281,7 @@ class S3:
         overwrite: bool,
         content_type: str | None,
         metadata: dict[str, Any] | None,
+        multipart_bytes: int = transfer.MULTIPART_BYTES,
     ) -> str:
         loc = resolve(self._root, key)
         if not loc.key:
@@ -286,7 +289,7 @@ class S3:
         try:
             transfer.upload(
                 self._store(loc.bucket), loc.key, body, overwrite=overwrite,
-                content_type=content_type, metadata=metadata,
+                content_type=content_type, metadata=metadata, multipart_bytes=multipart_bytes,
             )  # fmt: skip
         except FileNotFoundError as err:
             raise self._error(err, loc, "upload to") from err

@@ -21,6 +21,11 @@ from stepwell.data._objects import USER_METADATA_KEY, encode_metadata
 MAX_PARALLEL = 64
 #: Bodies at least this big are uploaded in parts; smaller ones in one PUT.
 MULTIPART_BYTES = 16 << 20
+#: When at least PART_CONCURRENCY objects already in memory are uploaded together, the
+#: connections are busy with whole objects, and bodies up to this size go in one PUT:
+#: parts would only add requests (initiate, one per part, complete), and servers that
+#: assemble parts by copying them take longer.
+BUSY_MULTIPART_BYTES = 128 << 20
 PART_BYTES = 8 << 20
 #: Parts of one object uploaded at once.
 PART_CONCURRENCY = 8
@@ -132,8 +137,11 @@ def upload(
     overwrite: bool,
     content_type: str | None = None,
     metadata: dict[str, Any] | None = None,
+    multipart_bytes: int = MULTIPART_BYTES,
 ) -> bool:
     """PUT ``body`` (bytes, or a file streamed from disk) at ``key``; False if it was kept.
+
+    Bodies of ``multipart_bytes`` or more go in parts (a file is never read whole).
 
     With ``overwrite=False`` an existing object stays: small bodies are written
     conditionally (atomic); large ones, which go in parts, after a check that the
@@ -149,7 +157,7 @@ def upload(
     if encoded is not None:
         attributes[USER_METADATA_KEY] = encoded
     size = body.stat().st_size if isinstance(body, Path) else len(body)
-    if size < MULTIPART_BYTES:
+    if size < (MULTIPART_BYTES if isinstance(body, Path) else multipart_bytes):
         data = body.read_bytes() if isinstance(body, Path) else body
         try:
             obstore.put(
