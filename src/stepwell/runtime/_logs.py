@@ -37,12 +37,16 @@ class LogUploader:
     """Uploads task logs to a remote datastore from one background thread, in order.
 
     Failures never fail the run: the log stays in the local file, and
-    :attr:`errors` says what could not be uploaded.
+    :attr:`errors` says what could not be uploaded. After the first failure the
+    uploader stops trying for the rest of the run (:attr:`skipped` counts what it
+    let go), so an unreachable store does not hold the run's end for one retry
+    budget per log.
     """
 
     def __init__(self, storage: Any) -> None:
         self.storage = storage
         self.errors: list[str] = []
+        self.skipped = 0
         self._queue: queue.Queue[tuple[str, str, Path, int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -58,6 +62,9 @@ class LogUploader:
 
         while (item := self._queue.get()) is not None:
             kind, key, path, offset = item
+            if self.errors:
+                self.skipped += kind != "part"
+                continue
             try:
                 with open(path, "rb") as f:
                     f.seek(offset)

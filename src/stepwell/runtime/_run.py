@@ -231,9 +231,15 @@ class LocalRun:
         """Wait for the last log uploads; say (without failing the run) what could not go."""
         if self._log_uploader is None:
             return
-        self._log_uploader.close()
-        for error in self._log_uploader.errors[:5]:
+        uploader = self._log_uploader
+        uploader.close()
+        for error in uploader.errors:
             self.reporter.status(f"Warning: a task log was not uploaded (kept locally): {error}")
+        if uploader.skipped:
+            self.reporter.status(
+                f"Warning: {uploader.skipped} more task log(s) were not uploaded after that; "
+                f"they are kept in {self.home / 'logs'}."
+            )
 
     def _new_run(self, info: RunInfo, code_key: str | None = None) -> str:
         system_tags = [
