@@ -409,3 +409,31 @@ def test_dump_logs_and_card_commands_read_an_s3_run(
     dumped = cli("dump", task, "--include", "small,items")
     assert "{'a': 1}" in dumped and "[1, 2, 3]" in dumped
     assert "<html" in cli("card", "get", task).lower()
+
+
+def test_resume_on_s3_refers_to_the_origins_stored_parameters(
+    s3_env: dict[str, str], stepwell_home: Path, tmp_path: Path
+) -> None:
+    """A big IncludeFile value is reused by reference, not read into the scheduler."""
+    table = tmp_path / "table.csv"
+    table.write_text("a\n" + "1\n" * 5000)
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(os.urandom(20_000))
+    flow = Path(__file__).parents[1] / "flows" / "runtime" / "include_file_flow.py"
+    first = run_flow(flow, "--table", str(table), "--blob", str(blob), home=stepwell_home)
+    assert first.ok, first.stderr
+    again = run_flow(flow, "start", "--origin-run-id", first.run_id or "", home=stepwell_home,
+                     command=("resume",))  # fmt: skip
+    assert again.ok, again.stderr
+    assert again.run_id != first.run_id
+    assert again.artifacts("start")["blob"] == blob.read_bytes()
+    assert again.artifacts("start")["rows"] == 5001
+
+    def key(run: object, name: str) -> str:
+        [task] = run.tasks("start")  # type: ignore[attr-defined]
+        records = run.metadata.list_artifacts(  # type: ignore[attr-defined]
+            "IncludeFileFlow", run.run_id, "start", task.task_id  # type: ignore[attr-defined]
+        )
+        return str(records[name].key)
+
+    assert key(again, "blob") == key(first, "blob")
