@@ -10,11 +10,6 @@ from typing import Any
 
 from stepwell.exceptions import ConfigError
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    tomllib = None
-
 
 @dataclass(frozen=True)
 class Setting:
@@ -177,9 +172,26 @@ def _find_toml(cwd: Path) -> Path | None:
     return None
 
 
+def _toml_parser() -> Any:
+    """tomllib (Python 3.11+) or tomli, imported only when a settings file exists."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            return None
+    return tomllib
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
-    if tomllib is None:  # pragma: no cover
-        return {}
+    tomllib = _toml_parser()
+    if tomllib is None:  # pragma: no cover - Python 3.10 without tomli
+        raise ConfigError(
+            f"Cannot read {path}: reading stepwell.toml needs Python 3.11+ or the 'tomli' "
+            "package (pip install tomli).",
+            file=str(path),
+        )
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
