@@ -190,8 +190,8 @@ class LocalRun:
                 set(self.options.rerun_steps),
             )  # fmt: skip
         scheduler = self._scheduler(run_id)
-        scheduler.start(self._save_parameters(worker))
-        try:
+        try:  # storing the parameters may fail too (the datastore went away): a failed run
+            scheduler.start(self._save_parameters(worker))
             ok = self._loop(scheduler)
         except BaseException as exc:  # Ctrl-C, or the executor itself broke: nothing left running
             self._interrupt()
