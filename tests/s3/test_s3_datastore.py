@@ -330,6 +330,8 @@ def test_the_ui_shows_an_s3_run_from_the_bucket(
         assert [line[1] for line in logs["lines"]] == ["hello from start"]
         cards: dict = get(f"/api/tasks/{pathspec}/cards")  # type: ignore[assignment]
         assert len(cards["cards"]) == 1
+        shown: dict = get(f"/api/runs/S3DataFlow/{run.run_id}")  # type: ignore[assignment]
+        assert shown["run"]["datastore"] == s3_env["STEPWELL_DATASTORE_ROOT"]
     finally:
         server.shutdown()
         server.server_close()

@@ -36,6 +36,7 @@ def run_brief(record: Any, now: float | None = None) -> dict[str, Any]:
         "finished_at": record.finished_at,
         "duration": None if end is None else max(0.0, end - record.started_at),
         "error": record.error, "origin_run_id": record.origin_run_id,
+        "datastore": record.datastore, "code_key": record.code_key,
     }  # fmt: skip
 
 

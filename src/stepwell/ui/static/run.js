@@ -105,6 +105,7 @@
       card("Duration", SW.duration(r.duration)), card("Tasks", String(data.timeline.total)),
       card("Tags", r.tags.length ? SW.tags(r.tags) : "—"),
       r.origin_run_id ? card("Resumed from", SW.runLink(r.flow, r.origin_run_id)) : null,
+      r.datastore ? card("Datastore", SW.el("code", {}, r.datastore)) : null,
       r.error ? SW.el("div", { class: "card error" }, r.error) : null);
     const params = Object.entries(r.parameters);
     SW.show("params", params.length ? SW.table(["Name", "Value"], params.map(([k, v]) => [k, SW.el("code", {}, JSON.stringify(v))]))
