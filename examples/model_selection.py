@@ -7,7 +7,7 @@
 Every value assigned to ``self`` is versioned: the dataset split, each fitted
 model, the metrics table and the winner are artifacts of the run. The
 ``choose`` step's card charts the leaderboard (``python examples/model_selection.py
-card view RUN/choose``, or the task page of ``stepwell ui``).
+card view RUN/choose/TASK --id leaderboard``, or the task page of ``stepwell ui``).
 """
 
 from stepwell import FlowSpec, JSONType, Parameter, card, current, step

@@ -374,3 +374,11 @@ def test_serve_prints_the_url_with_the_token(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_runs_code_package_is_served(ui: Ui, ui_store: UiStore) -> None:
+    code = ui.json(f"/api/runs/ForeachFlow/{ui_store.foreach[0]}/code")
+    assert code["info"]["flow_name"] == "ForeachFlow"
+    assert code["info"]["script"] in code["files"]
+    assert "class ForeachFlow" in code["flowspec"]
+    assert ui.json("/api/runs/ForeachFlow/999999/code", 404)["error"]["status"] == 404

@@ -98,6 +98,20 @@ def get_run(params: dict[str, str], query: Query) -> Any:
     }
 
 
+def get_code(params: dict[str, str], query: Query) -> Any:
+    """The run's code package: its files, and the flow file's source."""
+    from stepwell.client._backend import get_backend
+    from stepwell.client._code import code_of
+
+    record = _meta().get_run(params["flow"], params["run"])
+    code = code_of(get_backend(), record)
+    if code is None:
+        raise ApiError(404, f"Run {record.pathspec} stored no code package.")
+    with code.tarball as tar:
+        files = sorted(m.name for m in tar.getmembers() if m.isfile() and m.name != "INFO")
+    return {"path": code.path, "info": code.info, "files": files, "flowspec": code.flowspec}
+
+
 def compare(params: dict[str, str], query: Query) -> Any:
     from stepwell.client import Run, compare_runs
     from stepwell.exceptions import NotFoundError

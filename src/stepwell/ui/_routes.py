@@ -41,6 +41,8 @@ ROUTES = [
     )),
     Route("/api/runs/{flow}/{run}", _api.get_run,
           "A run: summary, parameters, tags, DAG with per-step counts, timeline, tasks"),
+    Route("/api/runs/{flow}/{run}/code", _api.get_code,
+          "The run's code package: its files and the flow file's source"),
     Route(_TASK, _task_api.get_task, "A task: attempts, exception, artifacts with previews",
           (_ATTEMPT,)),
     Route(_TASK + "/logs", _task_api.get_logs, "Log lines after line N (for live follow)", (

@@ -126,6 +126,20 @@
     return r.status === "running";
   }
 
+  async function showCode() {
+    try {
+      const code = await SW.api(`/api/runs/${SW.enc([flow, run])}/code`);
+      SW.show("code",
+        SW.el("p", { class: "muted" }, `${code.files.length} file(s) in the code package: `,
+          SW.el("code", {}, code.files.join(", "))),
+        SW.el("h3", {}, code.info.script),
+        SW.el("pre", { class: "code" }, code.flowspec));
+    } catch (err) {
+      SW.show("code", SW.el("p", { class: "muted" }, err.message));
+    }
+  }
+
   if (!flow || !run) { SW.fail(new Error("Missing ?flow=...&run=... in the URL.")); return; }
   SW.poll(async () => render(await SW.api(`/api/runs/${SW.enc([flow, run])}`)), 1500);
+  showCode();
 })();
