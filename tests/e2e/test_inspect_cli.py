@@ -72,6 +72,8 @@ def test_stepwell_runs_and_show(foreach_run) -> None:
     assert f"ForeachFlow/{foreach_run.run_id}" in runs.stdout and "succeeded" in runs.stdout
     shown = _cli(sys.executable, "-m", "stepwell.cli", "show", f"ForeachFlow/{foreach_run.run_id}")
     assert "status: succeeded" in shown.stdout and "step square: 4 task(s)" in shown.stdout
+    assert "datastore: " in shown.stdout
+    assert "code: " in shown.stdout and "/objects/" in shown.stdout
     missing = _cli(sys.executable, "-m", "stepwell.cli", "show", "ForeachFlow/9999")
     assert (
         missing.returncode == 1 and "9999" in missing.stderr and "Traceback" not in missing.stderr

@@ -142,6 +142,10 @@ def describe(pathspec: str) -> Iterator[str]:
         yield f"  status: {obj.status}   user: {obj.user}   started: {obj.created_at}"
         yield f"  tags: {', '.join(sorted(obj.tags))}"
         yield f"  parameters: {obj.parameters}"
+        code = obj.code
+        yield f"  datastore: {obj.datastore_root}"
+        if code is not None:
+            yield f"  code: {code.path}"
         for step in obj:
             yield f"  step {step.id}: {len(list(step))} task(s)"
     elif isinstance(obj, Step):
