@@ -249,7 +249,10 @@ def explain(err: BaseException, url: S3Url, options: S3Options) -> str:
             f"The bucket {url.bucket!r} does not exist at {where}.\n"
             "Create it, or point STEPWELL_DATASTORE_ROOT at an existing bucket."
         )
-    auth_codes = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "401")
+    auth_codes = (
+        "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied",
+        "403 Forbidden", "401 Unauthorized",  # status lines: bare numbers occur in blob keys
+    )  # fmt: skip
     if any(code in text for code in auth_codes) or type(err).__name__ in (
         "PermissionDeniedError",
         "UnauthenticatedError",
@@ -259,7 +262,8 @@ def explain(err: BaseException, url: S3Url, options: S3Options) -> str:
             "Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE and "
             "~/.aws/credentials) and the bucket's permissions."
         )
-    if "error sending request" in text or "connect" in text.lower() or "timed out" in text:
+    answered = "Server returned" in text or "status code" in text.lower()
+    if not answered or "error sending request" in text or "timed out" in text:  # no answer
         return (
             f"Cannot reach the S3 endpoint {where} for {url}: {short_message(err)}\n"
             "Check STEPWELL_S3_ENDPOINT_URL (or METAFLOW_S3_ENDPOINT_URL) and that the "

@@ -78,7 +78,10 @@ def test_static_keys_come_from_the_profile_in_the_credentials_file(tmp_path: Pat
         ("Server returned 404: <Code>NoSuchBucket</Code>", "does not exist"),
         ("Server returned 403: <Code>InvalidAccessKeyId</Code>", "refused the credentials"),
         ("HTTP error: error sending request", "Cannot reach the S3 endpoint"),
-        ("something else entirely", "S3 request for s3://b-1/p failed"),
+        ("Server returned non-2xx status code: 500 Internal", "S3 request for s3://b-1/p failed"),
+        ("status code: 403 Forbidden: <Code>Whatever</Code>", "refused the credentials"),
+        ("error sending request for objects/40/3abc401", "Cannot reach the S3 endpoint"),
+        ("request or response body error: operation aborted", "Cannot reach the S3 endpoint"),
     ],
 )
 def test_errors_are_explained_by_what_to_check(error: str, fragment: str) -> None:
