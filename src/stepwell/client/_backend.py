@@ -1,8 +1,8 @@
 """Where the Client API reads from: the metadata and artifact stores, opened once per process.
 
 The backend is built from :func:`stepwell.config.load_settings` on first use
-and kept; it is rebuilt only when ``STEPWELL_HOME``, ``STEPWELL_USER`` or the
-working directory change (they decide the settings), so a test that points
+and kept; it is rebuilt only when a setting's environment variable or the
+working directory changes (they decide the settings), so a test that points
 ``STEPWELL_HOME`` elsewhere reads the new store. :func:`reset_client` drops it
 and the namespace.
 """
@@ -149,11 +149,9 @@ def _settings_key() -> tuple[str | None, ...]:
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
-    names = ("STEPWELL_HOME", "STEPWELL_USER", "STEPWELL_DATASTORE", "STEPWELL_DATASTORE_ROOT",
-             "STEPWELL_S3_ENDPOINT_URL", "METAFLOW_DEFAULT_DATASTORE",
-             "METAFLOW_DATASTORE_SYSROOT_S3", "METAFLOW_S3_ENDPOINT_URL",
-             "STEPWELL_CACHE_BYTES")  # fmt: skip
-    return (*(env.get(name) for name in names), cwd)
+    from stepwell.config import setting_variables
+
+    return (*(env.get(name) for name in setting_variables()), cwd)
 
 
 def get_backend() -> Backend:

@@ -182,8 +182,7 @@ class Task(ClientObject):
     # -- logs -----------------------------------------------------------------------
 
     def _log(self, stream: str) -> bytes:
-        if stream not in _logs.STREAMS:
-            raise ValueError(f"Invalid log stream {stream!r}: expected 'stdout' or 'stderr'.")
+        _check_stream(stream)
         return _logs.log_bytes(self._backend, self._run, self._task, stream)
 
     @property
@@ -199,12 +198,12 @@ class Task(ClientObject):
     @property
     def stdout_size(self) -> int:
         """Size in bytes of the stdout log (timestamps included)."""
-        return len(self._log("stdout"))
+        return _logs.log_size(self._backend, self._run, self._task, "stdout")
 
     @property
     def stderr_size(self) -> int:
         """Size in bytes of the stderr log (timestamps included)."""
-        return len(self._log("stderr"))
+        return _logs.log_size(self._backend, self._run, self._task, "stderr")
 
     def loglines(
         self, stream: str, as_unicode: bool = True
@@ -393,3 +392,8 @@ class TaskArtifacts:
 
     def __repr__(self) -> str:
         return f"<TaskArtifacts of {self._task.pathspec}: {', '.join(dir(self))}>"
+
+
+def _check_stream(stream: str) -> None:
+    if stream not in _logs.STREAMS:
+        raise ValueError(f"Invalid log stream {stream!r}: expected 'stdout' or 'stderr'.")

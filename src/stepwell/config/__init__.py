@@ -6,6 +6,12 @@ where it came from, so an error can name its source. Names follow their
 path: ``STEPWELL_<NAME>`` in the environment, ``name`` in ``stepwell.toml``.
 """
 
-from stepwell.config._settings import Setting, Settings, load_settings, resolve_username
+from stepwell.config._settings import (
+    Setting,
+    Settings,
+    load_settings,
+    resolve_username,
+    setting_variables,
+)
 
-__all__ = ["Setting", "Settings", "load_settings", "resolve_username"]
+__all__ = ["Setting", "Settings", "load_settings", "resolve_username", "setting_variables"]

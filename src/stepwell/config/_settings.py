@@ -108,6 +108,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def setting_variables() -> tuple[str, ...]:
+    """Every environment variable that a setting is read from (stepwell's names and aliases)."""
+    return tuple(n for name in _SPEC for n in (f"STEPWELL_{name.upper()}", *_ALIASES.get(name, ())))
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings of one process. Build with :func:`load_settings`."""

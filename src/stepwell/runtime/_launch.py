@@ -176,8 +176,9 @@ def _origin_value(ref: Any, parameter: Any, json_text: str | None, datastore: st
     """A parameter's value in the origin run: read when it is inline or local, else referred to."""
     from stepwell.store import ContentStore, load_artifact, open_storage
 
-    if ref.inline is not None or not datastore.startswith("s3://"):
-        return load_artifact(ContentStore(open_storage(datastore)), ref)
+    storage = open_storage(datastore)
+    if ref.inline is not None or not storage.is_remote:  # read without a request
+        return load_artifact(ContentStore(storage), ref)
     if parameter.kind == "config" and json_text is not None:
         return json.loads(json_text)  # decorators need a Config's value before the run
     return StoredValue(ref, json_text or "null")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stepwell.runtime._spec import TaskSpec
-from stepwell.store._logs import log_key
+from stepwell.store._logs import TIMESTAMP_FORMAT, log_key, strip_timestamps
 
 #: How often a running task's new output is uploaded to a remote datastore.
 UPLOAD_SECONDS = 2.0
@@ -87,7 +87,7 @@ class LogUploader:
 
 def _timestamp() -> bytes:
     now = _dt.datetime.now(_dt.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
+    return now.strftime(TIMESTAMP_FORMAT).encode()
 
 
 class TaskLog:
@@ -169,8 +169,4 @@ def read_log(path: Path, *, timestamps: bool = False) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         return ""
-    text = raw.decode("utf-8", "replace")
-    if timestamps:
-        return text
-    lines = text.splitlines(keepends=True)
-    return "".join(line.split(" ", 1)[1] if " " in line else line for line in lines)
+    return raw.decode("utf-8", "replace") if timestamps else strip_timestamps(raw)

@@ -216,7 +216,7 @@ class LocalRun:
 
         storage = worker.store.storage
         storage.check()
-        if storage.local_path("logs/x") is None:  # a remote datastore: logs go there too
+        if storage.is_remote:  # logs go there too
             self._log_uploader = LogUploader(storage)
             if worker.info.cache_root is not None:
                 from stepwell.store import prune_cache

@@ -98,13 +98,11 @@ def save_artifacts(
     refs: dict[str, ArtifactRef] = {}
     stored = []
     for name, s in zip(names, serialized, strict=True):
-        buffers = as_buffers(s.buffers)
-        size = sum(len(b) for b in buffers)
-        if size <= inline_bytes:
-            payload = b"".join(buffers)
+        if s.size <= inline_bytes:
+            payload = b"".join(as_buffers(s.buffers))
             meta = {**s.meta, INLINE_META: base64.b64encode(payload).decode("ascii")}
-            key = fmt.hash_buffers([memoryview(payload)], size)
-            refs[name] = ArtifactRef(key, s.serializer, s.type_name, size, meta)
+            key = fmt.hash_buffers([memoryview(payload)], s.size)
+            refs[name] = ArtifactRef(key, s.serializer, s.type_name, s.size, meta)
         else:
             stored.append((name, s))
     blobs = store.save_blobs([s.buffers for _, s in stored])

@@ -149,7 +149,7 @@ class ContentStore:
         level = self.compression_level
         if (
             level is not None
-            and self._compresses(object_key)
+            and self._compresses()
             and fmt.should_compress(buffers, size)
         ):
             body: list[bytes | memoryview] = [
@@ -188,8 +188,8 @@ class ContentStore:
                 os.utime(path)
         return data
 
-    def _compresses(self, object_key: str) -> bool:
-        return self.compress_local or self.storage.local_path(object_key) is None
+    def _compresses(self) -> bool:
+        return self.compress_local or self.storage.is_remote
 
     def load_blob(self, key: str, *, verify: bool = True, context: str = "") -> BlobBuffer:
         """Return the payload of blob ``key``.
@@ -294,8 +294,9 @@ def open_content_store(
     from stepwell.store._storage import open_storage
 
     storage = open_storage(url, endpoint_url=endpoint_url)
-    remote = storage.local_path("objects/00/0") is None
-    cache = LocalStorage(os.fspath(cache_root)) if remote and cache_root is not None else None
+    cache = None
+    if storage.is_remote and cache_root is not None:
+        cache = LocalStorage(os.fspath(cache_root))
     return ContentStore(storage, cache=cache)
 
 

@@ -16,6 +16,8 @@ from stepwell.exceptions import BlobNotFoundError
 from stepwell.store._storage import Storage
 
 STREAMS = ("stdout", "stderr")
+#: Each line of a log starts with the UTC time the runtime read it, in this format, and a space.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 PART_SEPARATOR = ".part-"
 _OFFSET_DIGITS = 15
 
@@ -25,6 +27,12 @@ def log_key(flow: str, run_id: str, step: str, task_id: str, attempt: int, strea
     if stream not in STREAMS:
         raise ValueError(f"Invalid log stream {stream!r}: expected 'stdout' or 'stderr'.")
     return f"logs/{flow}/{run_id}/{step}/{task_id}/{attempt}.{stream}"
+
+
+def strip_timestamps(raw: bytes) -> str:
+    """A log's text as the task printed it: each line without its timestamp."""
+    lines = raw.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(line.split(" ", 1)[1] if " " in line else line for line in lines)
 
 
 def part_key(key: str, offset: int) -> str:
@@ -42,6 +50,21 @@ def save_log(storage: Storage, key: str, data: bytes) -> None:
     storage.save_bytes(key, data, overwrite=True)
     for part in list(storage.list(key + PART_SEPARATOR)):
         storage.delete(part)
+
+
+def log_size(storage: Storage, key: str) -> int:
+    """The log's size in bytes, without reading it (0 when the task printed nothing)."""
+    try:
+        return storage.info(key).size
+    except BlobNotFoundError:
+        pass
+    total = 0
+    for part in storage.list(key + PART_SEPARATOR):
+        try:
+            total += storage.info(part).size
+        except BlobNotFoundError:  # the task ended meanwhile: the whole log is there now
+            return log_size(storage, key) if storage.exists(key) else total
+    return total
 
 
 def load_log(storage: Storage, key: str) -> bytes:

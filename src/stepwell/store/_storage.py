@@ -113,6 +113,12 @@ class Storage(abc.ABC):
         return None
 
     @property
+    def is_remote(self) -> bool:
+        """True when blobs are not files on this machine (an object store): such storage
+        gets a local blob cache, compressed blobs, and uploaded task logs."""
+        return self.local_path("objects/00/remote-probe") is None
+
+    @property
     def root_url(self) -> str:
         """Where this storage keeps its blobs: a local directory's path, or ``s3://bucket/prefix``.
 

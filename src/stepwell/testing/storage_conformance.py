@@ -194,6 +194,9 @@ class StorageConformance:
             again = open_storage(url, endpoint_url=endpoint)
             assert again.load_bytes("reopened/key") == b"same place"
 
+    def test_is_remote_exactly_when_blobs_are_not_local_files(self, storage: Storage) -> None:
+        assert storage.is_remote == (storage.local_path("any/key") is None)
+
     def test_local_path_is_none_or_the_file_holding_the_blob(self, storage: Storage) -> None:
         storage.save_bytes("lp/blob", b"on disk")
         path = storage.local_path("lp/blob")
