@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 FLOWS_DIR = BENCH_DIR / "flows"
@@ -263,6 +264,36 @@ class _HwmSampler:
             self._done.wait(0.05)
 
 
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Any]:
+    """A durable PostgreSQL (default fsync and synchronous_commit) on 127.0.0.1, stopped on exit.
+
+    ``stepwell.testing.pgserver.PostgresServer``: ``initdb`` in a temporary
+    directory, run as the ``postgres`` user under root; removed afterwards.
+    """
+    from stepwell.testing.pgserver import PostgresServer
+
+    server = PostgresServer.start(durable=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def new_metadata_database(server: Any) -> str:
+    """A new database on ``server`` with stepwell's schema created; its URL.
+
+    PostgreSQL is never migrated implicitly: this is ``stepwell db upgrade``.
+    """
+    from stepwell.metadata import PostgresMetadataStore
+
+    url: str = server.new_database()
+    store = PostgresMetadataStore(url)
+    store.upgrade()
+    store.close()
+    return url
+
+
 def median(values: Sequence[float]) -> float | None:
     """The median, or None for no values."""
     return statistics.median(values) if values else None
@@ -291,8 +322,9 @@ def write_json(path: Path, data: object) -> None:
     write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
-def verdict(value: float | None, target: float | None) -> str:
-    """'met', 'NOT met' or 'n/a' for ``value <= target``."""
+def verdict(value: float | None, target: float | None, *, at_least: bool = False) -> str:
+    """'met', 'NOT met' or 'n/a' for ``value <= target`` (``value >= target`` if ``at_least``)."""
     if value is None or target is None:
         return "n/a"
-    return "met" if value <= target else "NOT met"
+    met = value >= target if at_least else value <= target
+    return "met" if met else "NOT met"

@@ -2,7 +2,8 @@
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
 echo "== setup: .venv with stepwell[dev] (pytest, ruff, mypy, numpy/pandas/pyarrow, obstore," \
-     "moto[server] for a local S3 server, playwright) and, if missing, Debian's chromium"
+     "moto[server] for a local S3 server, psycopg, playwright) and, if missing, Debian's" \
+     "chromium and postgresql"
 source "$(dirname "$0")/_venv.sh" dev
 # --- UI browser tests (tests/e2e/test_ui_browser.py): Debian's chromium, installed only
 # when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.
@@ -12,6 +13,17 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/de
     || echo "chromium not installed: the UI browser tests will be skipped." >&2
 fi
 # --- end of the UI browser block
+# --- PostgreSQL tests (tests/pg, team tests): Debian's postgresql server binaries; the tests
+# start their own server in a temporary directory (never the system's cluster). Skipped without.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null \
+   && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  # Only the binaries: no system cluster is created (nor started) by the package.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/stepwell.conf
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends postgresql >/dev/null; } \
+    || echo "postgresql not installed: the PostgreSQL tests will be skipped." >&2
+fi
 echo "== ruff";         .venv/bin/ruff check src tests benchmarks examples
 echo "== mypy";         .venv/bin/mypy
 echo "== import layers"; .venv/bin/lint-imports --no-cache

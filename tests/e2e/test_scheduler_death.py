@@ -1,5 +1,5 @@
 """Killing the scheduler (kill -9) loses no finished task, leaves no orphan, and the run
-is shown as failed, not running forever."""
+is shown as failed, not running forever: on the embedded SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from stepwell.metadata import SqliteMetadataStore
+import pytest
+
+from stepwell.metadata import open_metadata
 
 FLOW = Path(__file__).parents[1] / "flows" / "runtime" / "sleepy_flow.py"
 
@@ -32,8 +34,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.fixture(params=["local", "postgresql"])
+def metadata_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "local":
+        return "local"
+    url: str = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("STEPWELL_METADATA", url)
+    return url
+
+
 def test_killed_scheduler_marks_run_failed_and_stops_its_tasks(
-    stepwell_home: Path, tmp_path: Path
+    stepwell_home: Path, tmp_path: Path, metadata_url: str
 ) -> None:
     pid_file, run_id_file = tmp_path / "task.pid", tmp_path / "run.id"
     scheduler = subprocess.Popen(
@@ -44,7 +55,7 @@ def test_killed_scheduler_marks_run_failed_and_stops_its_tasks(
     try:
         task_pid = int(_wait_for(pid_file))
         run_id = _wait_for(run_id_file)
-        store = SqliteMetadataStore(stepwell_home / "stepwell.db")
+        store = open_metadata(metadata_url, home=stepwell_home)
         assert store.get_run("SleepyFlow", run_id).status == "running"
         scheduler.send_signal(signal.SIGKILL)
         scheduler.wait(timeout=30)

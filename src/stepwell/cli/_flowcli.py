@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from stepwell.cli._errors import cli_errors
+from stepwell.cli._options import metadata_option, use_metadata
 from stepwell.config import load_settings
 from stepwell.exceptions import ParameterError, StepwellError
 from stepwell.flow import FlowSpec
@@ -106,11 +107,14 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         metavar="URL",
         help="s3://BUCKET/PREFIX for the S3 datastore, or a directory for the local one.",
     )
+    @metadata_option
     @click.pass_context
     def cli(ctx: click.Context, quiet: bool, pylint: bool, with_all: tuple[str, ...],
             config_files: tuple[tuple[str, str], ...], branch: str | None, production: bool,
             config_values: tuple[tuple[str, str], ...], datastore: str | None,
-            datastore_root: str | None) -> None:  # fmt: skip
+            datastore_root: str | None, metadata: str | None) -> None:  # fmt: skip
+        if metadata is not None:
+            use_metadata(metadata)
         configs: dict[str, Any] = dict(config_files)
         for name, text in config_values:
             with cli_errors():

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import click
 
+from stepwell.cli import _server
+from stepwell.cli._db import db
 from stepwell.cli._errors import cli_errors
+from stepwell.cli._options import metadata_option, use_metadata
 
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
 
@@ -56,8 +59,10 @@ def _flow_command(name: str, help_text: str, hidden: bool = False) -> click.Comm
 
 @click.group(help="stepwell: write a flow in plain Python; run, version and deploy it.")
 @click.version_option(package_name="stepwell")
-def main() -> None:
-    pass
+@metadata_option
+def main(metadata: str | None) -> None:
+    if metadata is not None:
+        use_metadata(metadata)
 
 
 for _name, _help in (
@@ -129,6 +134,10 @@ def ui(host: str, port: int, token: str | None) -> None:
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 
+
+main.add_command(db)
+
+main.add_command(_server.server)  # stepwell server [token create|list|revoke]
 
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

@@ -68,8 +68,12 @@ class Backend:
         datastore: str | None = None,
         s3_endpoint_url: str | None = None,
         cache: bool = True,
+        metadata: str = "local",
+        metadata_source: str | None = None,
     ) -> None:
         self.home = home
+        self.metadata_url = metadata
+        self.metadata_source = metadata_source
         self.username = username
         self.datastore = datastore or str(home)
         self.s3_endpoint_url = s3_endpoint_url
@@ -81,13 +85,15 @@ class Backend:
 
     @property
     def metadata(self) -> Any:
-        """The :class:`~stepwell.metadata.MetadataStore` (SQLite, ``<home>/stepwell.db``)."""
+        """The :class:`~stepwell.metadata.MetadataStore`: SQLite in ``home``, or PostgreSQL."""
         if self._metadata is None:
-            from stepwell.metadata import SqliteMetadataStore
+            from stepwell.metadata import open_metadata
 
             with self._lock:
                 if self._metadata is None:
-                    self._metadata = SqliteMetadataStore(self.home / "stepwell.db")
+                    self._metadata = open_metadata(
+                        self.metadata_url, home=self.home, source=self.metadata_source
+                    )
         return self._metadata
 
     @property
@@ -170,6 +176,8 @@ def get_backend() -> Backend:
             _default_datastore(settings),
             settings.s3_endpoint_url,
             cache=settings.cache_bytes > 0,
+            metadata=settings.metadata,
+            metadata_source=settings.source("metadata"),
         )
         _HOLDER.backend, _HOLDER.key = backend, key
     return backend

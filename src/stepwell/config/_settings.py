@@ -82,6 +82,25 @@ def _text(raw: Any, source: str) -> str:
     return str(raw).strip()
 
 
+def _metadata(raw: Any, source: str) -> str:
+    """``local`` (SQLite in ``home``) or a ``postgresql://`` URL."""
+    text = str(raw).strip()
+    if text == "local" or text.startswith(("postgresql://", "postgres://")):
+        return text
+    hint = ""
+    if text == "service":
+        hint = (
+            " stepwell needs no metadata service: point every user at one PostgreSQL "
+            "database instead."
+        )
+    shown = text if "@" not in text else text.split("://", 1)[0] + "://..."
+    raise ConfigError(
+        f"Setting 'metadata' must be 'local' or a postgresql:// URL; got {shown!r} "
+        f"(from {source}).{hint} Example: postgresql://alice@db.example.com:5432/stepwell",
+        setting="metadata",
+    )
+
+
 def _default_executor() -> str:
     return "fork" if hasattr(os, "fork") else "subprocess"
 
@@ -93,6 +112,8 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "max_workers": (_positive_int("max_workers"), lambda: os.cpu_count() or 1),
     "max_num_splits": (_positive_int("max_num_splits"), lambda: 100_000),
     "user": (lambda raw, source: str(raw), lambda: None),
+    # Where runs are recorded: "local" (SQLite in home) or postgresql://USER@HOST:PORT/DB.
+    "metadata": (_metadata, lambda: "local"),
     "datastore": (_choice("datastore", ("local", "s3")), lambda: "local"),
     "datastore_root": (_text, lambda: None),
     "s3_endpoint_url": (_text, lambda: None),
@@ -102,6 +123,7 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
 
 #: Metaflow's names for the same settings, read when stepwell's own are not set.
 _ALIASES: dict[str, tuple[str, ...]] = {
+    "metadata": ("METAFLOW_DEFAULT_METADATA",),
     "datastore": ("METAFLOW_DEFAULT_DATASTORE",),
     "datastore_root": ("METAFLOW_DATASTORE_SYSROOT_S3",),
     "s3_endpoint_url": ("METAFLOW_S3_ENDPOINT_URL",),

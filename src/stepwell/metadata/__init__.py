@@ -1,8 +1,10 @@
 """Metadata: the record of every run, task, artifact and lineage link.
 
 :class:`MetadataStore` is the interface; :class:`SqliteMetadataStore` (one
-embedded SQLite file, the default) implements it, and a PostgreSQL store for
-teams is to follow on the same schema. Records are frozen dataclasses.
+embedded SQLite file, the default) and :class:`PostgresMetadataStore` (one
+database shared by a team) implement it on the same schema and queries.
+:func:`open_metadata` opens the one a setting names (``local`` or a
+``postgresql://`` URL). Records are frozen dataclasses.
 
 Rules its modules keep:
 
@@ -12,7 +14,8 @@ Rules its modules keep:
   connection setup and a few class attributes (``_sqlite.py``).
 - No SQLAlchemy: importing it costs 100+ ms, and a whole start-to-end run
   must finish in about 250 ms. The stdlib ``sqlite3`` (and psycopg 3 for
-  PostgreSQL) are used directly.
+  PostgreSQL, imported only when a ``postgresql://`` store is opened) are used
+  directly.
 - Every write is one transaction, opened so that it takes the write lock at
   once (``BEGIN IMMEDIATE`` in SQLite). A finished task is one transaction,
   and ``record_tasks`` records many in one.
@@ -20,7 +23,9 @@ Rules its modules keep:
   runs. ``latest_run`` is one index probe.
 - Connections are per process, opened lazily; a forked child opens its own.
 - The schema is versioned (``schema_version`` table); ``_schema.MIGRATIONS``
-  is applied when a connection opens, in one transaction.
+  is applied in one transaction: by SQLite when a connection opens, by
+  PostgreSQL only on ``stepwell db upgrade`` (a shared database changes
+  deliberately). A database newer than the code is refused.
 - Timestamps are UTC epoch seconds as ``float``; the clock is injected.
 - Unknown objects raise :class:`~stepwell.exceptions.NotFoundError` naming the
   pathspec and the closest existing names.
@@ -31,6 +36,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stepwell.metadata._base import MetadataStore
+from stepwell.metadata._open import (
+    is_local,
+    open_configured_metadata,
+    open_metadata,
+    register_metadata,
+)
+from stepwell.metadata._open import redact as redact_url
 from stepwell.metadata._records import (
     ArtifactRecord,
     RunRecord,
@@ -39,14 +51,17 @@ from stepwell.metadata._records import (
     TaskOutcome,
     TaskRecord,
     TaskStatus,
+    TokenRecord,
 )
 
 if TYPE_CHECKING:
+    from stepwell.metadata._postgres import PostgresMetadataStore
     from stepwell.metadata._sqlite import SqliteMetadataStore
 
 __all__ = [
     "ArtifactRecord",
     "MetadataStore",
+    "PostgresMetadataStore",
     "RunRecord",
     "RunStatus",
     "SqliteMetadataStore",
@@ -54,6 +69,12 @@ __all__ = [
     "TaskOutcome",
     "TaskRecord",
     "TaskStatus",
+    "TokenRecord",
+    "is_local",
+    "open_configured_metadata",
+    "open_metadata",
+    "redact_url",
+    "register_metadata",
 ]
 
 
@@ -63,4 +84,8 @@ def __getattr__(name: str) -> Any:
         from stepwell.metadata._sqlite import SqliteMetadataStore
 
         return SqliteMetadataStore
+    if name == "PostgresMetadataStore":  # needs psycopg: stepwell[postgres]
+        from stepwell.metadata._postgres import PostgresMetadataStore
+
+        return PostgresMetadataStore
     raise AttributeError(f"module 'stepwell.metadata' has no attribute {name!r}")

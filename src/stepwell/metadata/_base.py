@@ -5,12 +5,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 
+from stepwell.exceptions import MetadataError
 from stepwell.metadata._records import (
     ArtifactRecord,
     RunRecord,
     TaskLaunch,
     TaskOutcome,
     TaskRecord,
+    TokenRecord,
 )
 
 
@@ -194,5 +196,62 @@ class MetadataStore(abc.ABC):
     ) -> list[TaskRecord]:
         """The tasks that consumed this task's outputs (latest attempts)."""
 
+    def check(self) -> None:  # noqa: B027 - a store that opens without a server needs no check
+        """Raise :class:`~stepwell.exceptions.MetadataError` if the store cannot be used.
+
+        One connection, opened and closed (no pool, no thread): a run calls it
+        at start so a wrong URL or a missing schema stops it before any work.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release this process's connection; the store reopens it on next use."""
+
+    # -- accounts: the UI server's API tokens (optional capability) -------------
+
+    def new_token(self, user: str, *, note: str | None = None) -> tuple[TokenRecord, str]:
+        """Create an API token for ``user``; return its record and its secret.
+
+        The secret (``swt_`` and 43 random URL-safe characters) is returned
+        this once: the store keeps only its SHA-256 hash. ``user`` is a name
+        without whitespace or control characters; ``note`` says what the
+        token is for (one line).
+        """
+        raise self._no_accounts()
+
+    def list_tokens(
+        self, *, user: str | None = None, include_revoked: bool = False
+    ) -> list[TokenRecord]:
+        """The tokens (of ``user``, if given), oldest first; revoked ones only if asked."""
+        raise self._no_accounts()
+
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        """Revoke a token: it is refused from now on. Revoking it again changes nothing.
+
+        An unknown id raises :class:`~stepwell.exceptions.NotFoundError`
+        naming it and listing the ids that exist.
+        """
+        raise self._no_accounts()
+
+    def check_token(self, secret: str) -> TokenRecord | None:
+        """The valid token whose secret this is, or ``None`` (unknown, malformed or revoked).
+
+        Records ``last_used_at`` when it is unset or older than
+        :data:`~stepwell.metadata._records.TOKEN_LAST_USED_RESOLUTION` seconds,
+        so a page load is not one write per request.
+        """
+        raise self._no_accounts()
+
+    def has_tokens(self) -> bool:
+        """Whether any token was ever created, revoked ones included.
+
+        Once accounts are in use, the UI server never falls back to serving
+        without sign-in, even after every token is revoked.
+        """
+        raise self._no_accounts()
+
+    def _no_accounts(self) -> MetadataError:
+        return MetadataError(
+            f"This metadata store ({type(self).__name__}) keeps no accounts: API tokens "
+            "for 'stepwell server' need a SQL metadata store (SQLite or PostgreSQL).",
+            store=type(self).__name__,
+        )

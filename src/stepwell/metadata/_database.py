@@ -78,6 +78,12 @@ class SqlDatabase(abc.ABC):
     """Table options for a table stored in primary-key order (after the closing parenthesis)."""
     begin_write: ClassVar[str] = "BEGIN"
     """Statement opening a write transaction (it must take the write lock at once)."""
+    begin_read: ClassVar[str] = "BEGIN"
+    """Statement opening a read-only transaction whose queries all see one snapshot."""
+    lock_schema: ClassVar[str | None] = None
+    """Statement, run first in a migration's transaction, that serializes schema changes."""
+    auto_migrate: ClassVar[bool] = True
+    """Apply missing migrations when a connection opens; otherwise only ``upgrade()`` does."""
     no_limit: ClassVar[int | None] = None
     """A ``LIMIT`` value meaning "no limit" (needed when only ``OFFSET`` is given)."""
     driver_error: ClassVar[type[Exception]] = Exception
@@ -127,7 +133,7 @@ class SqlDatabase(abc.ABC):
         """A read-only transaction: every query in it sees the same snapshot."""
         with self._session() as conn:
             cursor = conn.cursor()
-            self._guarded(cursor.execute, "BEGIN")
+            self._guarded(cursor.execute, self.begin_read)
             try:
                 yield Query(cursor, self.sql)
             except self.driver_error as exc:
@@ -142,6 +148,12 @@ class SqlDatabase(abc.ABC):
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+    def claim_run_id(self, q: Query, run_id: int) -> None:  # noqa: B027 - optional hook
+        """After inserting a run with an id chosen by the caller: keep the id sequence past it.
+
+        SQLite's AUTOINCREMENT does this itself; other databases override it.
+        """
 
     def failure(self, exc: BaseException) -> MetadataError:
         return MetadataError(
@@ -169,7 +181,10 @@ class SqlDatabase(abc.ABC):
     def _open(self) -> Any:
         conn = self._guarded(self.connect)
         try:
-            self._migrate(conn)
+            if self.auto_migrate:
+                self._migrate(conn)
+            else:
+                self._check_current(conn)
         except BaseException:
             with suppress(Exception):
                 conn.close()
@@ -184,21 +199,70 @@ class SqlDatabase(abc.ABC):
 
     # -- migrations -------------------------------------------------------------
 
-    def _migrate(self, conn: Any) -> None:
-        """Bring the schema to :data:`LATEST_VERSION`; safe with concurrent openers."""
+    def check(self) -> None:
+        """Open one connection, check the schema as opening does, close it."""
+        conn = self._guarded(self.connect)
+        try:
+            if not self.auto_migrate:
+                self._check_current(conn)
+        finally:
+            conn.close()
+
+    def schema_version(self) -> int:
+        """The schema version the database has (0: no stepwell schema yet)."""
+        conn = self._guarded(self.connect)
+        try:
+            return self._stored_version(conn) or 0
+        finally:
+            conn.close()
+
+    def upgrade(self) -> tuple[int, int]:
+        """Apply every missing migration (one transaction); the versions before and after."""
+        conn = self._guarded(self.connect)
+        try:
+            return self._migrate(conn), LATEST_VERSION
+        finally:
+            conn.close()
+
+    def _stored_version(self, conn: Any) -> int | None:
         cursor = conn.cursor()
         try:
             cursor.execute("SELECT MAX(version) FROM schema_version")
             row = cursor.fetchone()
         except self.driver_error:
-            row = None  # no schema_version table yet
-        if row is not None and row[0] is not None:
-            self._check_not_newer(row[0])
-            if row[0] == LATEST_VERSION:
-                return  # the usual case: no write lock taken
+            return None  # no schema_version table yet
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _check_current(self, conn: Any) -> None:
+        """For databases migrated only on request: refuse a schema that is missing or old."""
+        version = self._stored_version(conn) or 0
+        self._check_not_newer(version)
+        if version < LATEST_VERSION:
+            state = "has no stepwell schema" if version == 0 else f"has schema version {version}"
+            raise MetadataError(
+                f"{self.describe()} {state}; this stepwell needs version {LATEST_VERSION}.\n"
+                f"Create or upgrade it with: {self.upgrade_hint()}",
+                database=self.describe(),
+                schema_version=version,
+            )
+
+    def upgrade_hint(self) -> str:
+        """The command that upgrades this database's schema."""
+        return "stepwell db upgrade"
+
+    def _migrate(self, conn: Any) -> int:
+        """Bring the schema to :data:`LATEST_VERSION`; safe with concurrent openers."""
+        version = self._stored_version(conn)
+        if version is not None:
+            self._check_not_newer(version)
+            if version == LATEST_VERSION:
+                return version  # the usual case: no write lock taken
+        cursor = conn.cursor()
         self._guarded(cursor.execute, self.begin_write)
         try:
             query = Query(cursor, self.sql)
+            if self.lock_schema:
+                query.run(self.lock_schema)
             query.run(CREATE_VERSION_TABLE)
             current = query.one("SELECT MAX(version) FROM schema_version")[0] or 0
             self._check_not_newer(current)
@@ -213,6 +277,7 @@ class SqlDatabase(abc.ABC):
                     (migration.version, migration.description, self._clock()),
                 )
             cursor.execute("COMMIT")
+            return int(current)
         except BaseException as exc:
             with suppress(Exception):
                 cursor.execute("ROLLBACK")

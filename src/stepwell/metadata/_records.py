@@ -172,3 +172,35 @@ class TaskOutcome:
     @property
     def pathspec(self) -> str:
         return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An API token of the UI server (``stepwell server``), without its secret.
+
+    The secret is shown once, when the token is created; the store keeps only
+    its SHA-256 hash, which no record carries.
+
+    Attributes:
+        token_id: a short random id that names the token (``token list``, logs).
+        user: the user name the token signs in as.
+        note: what the token is for, as given when it was created.
+        created_at: when it was created.
+        last_used_at: when it was last accepted (kept to the minute), or ``None``.
+        revoked_at: when it was revoked, or ``None`` while it is valid.
+    """
+
+    token_id: str
+    user: str
+    note: str | None
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+TOKEN_LAST_USED_RESOLUTION = 60.0
+"""Seconds: a token's ``last_used_at`` is rewritten at most this often."""

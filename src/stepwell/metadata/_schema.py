@@ -19,6 +19,9 @@ Tables (every lookup the store makes is served by a primary key or an index):
 - ``task_metadata``: per task attempt, name -> JSON text.
 - ``artifact_reads``: per task attempt, the artifacts (name, blob key) it read
   from its parents; indexed by blob key to find an artifact's readers.
+- ``api_tokens``: the UI server's accounts, one row per token: its user, the
+  SHA-256 of its secret (unique: a sign-in is one index probe), when it was
+  created, last used and revoked. The secret itself is never stored.
 """
 
 from __future__ import annotations
@@ -133,6 +136,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "runs: the datastore that holds the run's blobs (a local path or s3://bucket/prefix)",
         ("ALTER TABLE runs ADD COLUMN datastore TEXT",),
+    ),
+    Migration(
+        4,
+        "api tokens: the accounts of the UI server (only the hash of each secret)",
+        (
+            """CREATE TABLE api_tokens (
+                token_id TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                note TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_used_at DOUBLE PRECISION,
+                revoked_at DOUBLE PRECISION
+            )""",
+            "CREATE INDEX ix_api_tokens_user ON api_tokens (user_name, created_at)",
+        ),
     ),
 )
 

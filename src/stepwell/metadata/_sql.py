@@ -37,10 +37,11 @@ from stepwell.metadata._rows import (
     read_rows,
     run_filters,
 )
+from stepwell.metadata._sql_accounts import AccountQueries
 from stepwell.metadata._sql_tasks import TaskQueries
 
 
-class SqlMetadataStore(TaskQueries, MetadataStore):
+class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
     """A :class:`MetadataStore` on a :class:`SqlDatabase` (the backends subclass it).
 
     Args:
@@ -64,6 +65,21 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
 
     def close(self) -> None:
         self._db.close()
+
+    def describe(self) -> str:
+        """Names the database ("The SQLite metadata database at ...")."""
+        return self._db.describe()
+
+    def check(self) -> None:
+        self._db.check()
+
+    def schema_version(self) -> int:
+        """The schema version of the database (0: no stepwell schema yet)."""
+        return self._db.schema_version()
+
+    def upgrade(self) -> tuple[int, int]:
+        """Create or upgrade the schema (``stepwell db upgrade``); versions before and after."""
+        return self._db.upgrade()
 
     # -- runs: writes -----------------------------------------------------------
 
@@ -117,6 +133,8 @@ class SqlMetadataStore(TaskQueries, MetadataStore):
                 values,
             )
             key = int(row[0])
+            if explicit is not None:
+                self._db.claim_run_id(q, key)
             q.many(
                 "INSERT INTO run_tags (run_id, is_system, tag) VALUES (?, ?, ?)",
                 [(key, 0, t) for t in user_tags] + [(key, 1, t) for t in sys_tags],

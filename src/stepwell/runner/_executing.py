@@ -20,11 +20,19 @@ class ExecutingRun:
         run: the Client API's ``Run`` of this run.
     """
 
-    def __init__(self, flow_name: str, run_id_file: Path, process: Any, home: str | None) -> None:
+    def __init__(
+        self,
+        flow_name: str,
+        run_id_file: Path,
+        process: Any,
+        home: str | None,
+        metadata: str | None = None,
+    ) -> None:
         self.flow_name = flow_name
         self._run_id_file = run_id_file
         self._process = process
         self._home = home
+        self._metadata = metadata
         self._stdout: list[str] = []
         self._stderr: list[str] = []
         self._run_id: str | None = None
@@ -69,6 +77,15 @@ class ExecutingRun:
                 f"This run's store is {self._home} (the Runner's env), but this process reads "
                 f"{os.environ.get('STEPWELL_HOME') or '~/.stepwell'}. Set STEPWELL_HOME to the "
                 "same directory in this process to read the run back."
+            )
+        mine = os.environ.get("STEPWELL_METADATA") or "local"
+        if self._metadata is not None and self._metadata != mine:
+            from stepwell.metadata import redact_url as redact
+
+            raise RuntimeError(
+                f"This run was recorded in {redact(self._metadata)} (the Runner's metadata), but "
+                f"this process reads {redact(mine)}. Set STEPWELL_METADATA to the same value "
+                "in this process to read the run back."
             )
         run_id = self.run_id
         if run_id is None:

@@ -143,6 +143,12 @@ class Runner:
         found = self._parameter_names.get(name)
         return f"--{found}" if found else None
 
+    @property
+    def _metadata(self) -> str | None:
+        """Where the run is recorded, when the Runner was told (option or env)."""
+        value = self.top_level.get("metadata") or self.env.get("STEPWELL_METADATA")
+        return str(value) if value else None
+
     def _start_sync(self, command: list[str], kwargs: Mapping[str, Any]) -> ExecutingRun:
         argv, run_id_file = self._argv(command, kwargs)
         process = subprocess.Popen(
@@ -150,9 +156,8 @@ class Runner:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         home = self.env.get("STEPWELL_HOME")
-        return ExecutingRun(self.flow_name, run_id_file, process, home)._finish_sync(
-            self.show_output
-        )
+        started = ExecutingRun(self.flow_name, run_id_file, process, home, self._metadata)
+        return started._finish_sync(self.show_output)
 
     async def _start_async(self, command: list[str], kwargs: Mapping[str, Any]) -> ExecutingRun:
         argv, run_id_file = self._argv(command, kwargs)
@@ -160,4 +165,5 @@ class Runner:
             *argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        return ExecutingRun(self.flow_name, run_id_file, process, self.env.get("STEPWELL_HOME"))
+        home = self.env.get("STEPWELL_HOME")
+        return ExecutingRun(self.flow_name, run_id_file, process, home, self._metadata)

@@ -33,6 +33,7 @@ class RunInfo:
     datastore: str = ""  # where blobs go: a local directory or s3://bucket/prefix ("": home)
     s3_endpoint_url: str | None = None  # an S3-compatible server, when not AWS itself
     cache_bytes: int = 0  # this machine's cache of a remote datastore's blobs (0: none)
+    metadata: str = "local"  # where runs are recorded: "local" (SQLite in home) or postgresql://
 
     @property
     def cache_root(self) -> str | None:
@@ -77,7 +78,7 @@ class WorkerContext:
     def metadata(self) -> Any:
         self._check_pid()
         if self._metadata is None:
-            from stepwell.metadata import SqliteMetadataStore
+            from stepwell.metadata import open_metadata
 
-            self._metadata = SqliteMetadataStore(Path(self.info.home) / "stepwell.db")
+            self._metadata = open_metadata(self.info.metadata, home=self.info.home)
         return self._metadata

@@ -52,7 +52,7 @@ class ForkExecutor(Executor):
 
     def start(self, ctx: ExecutorContext) -> None:
         self._ctx = ctx
-        preload_task_modules()  # imported once here, not once per forked task
+        preload_task_modules(ctx.info.metadata)  # imported once here, not once per forked task
         parent_sock, zygote_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
         sys.stderr.flush()

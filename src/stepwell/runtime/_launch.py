@@ -12,6 +12,7 @@ from typing import Any
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError, StepwellError
 from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
+from stepwell.metadata import is_local, open_configured_metadata
 from stepwell.runtime._params import StoredValue, resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
 from stepwell.runtime._project import project_of
@@ -55,10 +56,11 @@ def start_run(
     # The URL and the client library are checked now; the first request (the bucket's
     # check) waits until the run has forked its workers.
     open_storage(datastore, endpoint_url=settings.s3_endpoint_url)
+    _check_metadata(settings)  # a wrong URL or a missing schema stops the run here
     origin_run_id = None
     if resume is not None:
         origin_run_id, parameters = _origin(
-            flow_cls, home, username, resume, str(graph.start), datastore
+            flow_cls, settings, username, resume, str(graph.start), datastore
         )
     else:
         parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
@@ -91,6 +93,7 @@ def start_run(
         datastore=datastore,
         s3_endpoint_url=settings.s3_endpoint_url,
         cache_bytes=settings.cache_bytes,
+        metadata=settings.metadata,
     )
     run = LocalRun(
         flow_cls,
@@ -100,9 +103,20 @@ def start_run(
         options=options,
         executor=EXECUTORS[executor_name](),
         reporter=reporter or make_reporter(quiet),
-        metadata_factory=lambda: _open_metadata(home),
+        metadata_factory=lambda: open_configured_metadata(settings),
     )
     return run.run()
+
+
+def _check_metadata(settings: Settings) -> None:
+    """One connection to the metadata store, closed again: no pool or thread before the fork."""
+    if is_local(settings.metadata):
+        return  # the SQLite file is created on first use
+    metadata = open_configured_metadata(settings)
+    try:
+        metadata.check()
+    finally:
+        metadata.close()
 
 
 def _default_namespace(username: str, project: Any) -> str:
@@ -123,7 +137,7 @@ class ResumeRequest:
 
 def _origin(
     flow_cls: type[FlowSpec],
-    home: Path,
+    settings: Settings,
     username: str,
     request: ResumeRequest,
     start: str,
@@ -134,9 +148,10 @@ def _origin(
     Values already stored are not read here but referred to (:class:`StoredValue`):
     this process must not open an object store before the run forks its workers.
     """
-    if not (home / "stepwell.db").exists():
+    home = Path(settings.home)
+    if is_local(settings.metadata) and not (home / "stepwell.db").exists():
         raise StepwellError(f"There is no run of {flow_cls.__name__} to resume in {home}.")
-    metadata = _open_metadata(home)
+    metadata = open_configured_metadata(settings)
     try:
         origin = find_origin(metadata, flow_cls.__name__, request.origin_run_id, username)
         _check_same_datastore(origin, datastore)
@@ -219,8 +234,3 @@ def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, An
     for node in graph:
         node.decorators = tuple(resolve_decorator(d, configs) for d in node.decorators)
 
-
-def _open_metadata(home: Path) -> Any:
-    from stepwell.metadata import SqliteMetadataStore
-
-    return SqliteMetadataStore(home / "stepwell.db")

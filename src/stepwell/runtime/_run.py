@@ -55,6 +55,7 @@ class RunOptions:
     datastore: str = ""  # a local directory or s3://bucket/prefix ("": the home directory)
     s3_endpoint_url: str | None = None
     cache_bytes: int = 0  # the size this machine's blob cache of a remote datastore is kept to
+    metadata: str = "local"  # where runs are recorded: "local" or a postgresql:// URL
 
 
 @dataclass
@@ -171,6 +172,7 @@ class LocalRun:
             datastore=self.options.datastore,
             s3_endpoint_url=self.options.s3_endpoint_url,
             cache_bytes=self.options.cache_bytes,
+            metadata=self.options.metadata,
         )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
         ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)

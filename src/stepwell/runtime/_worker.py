@@ -22,11 +22,17 @@ from stepwell.runtime._task import format_user_traceback, run_task
 RESULT_FD_ENV = "STEPWELL_RESULT_FD"
 
 
-def preload_task_modules() -> None:
-    """Import what every task needs, so forks of this process start with it loaded."""
+def preload_task_modules(metadata: str = "local") -> None:
+    """Import what every task needs, so forks of this process start with it loaded.
+
+    Imports only: no thread is started and no connection opened before the fork.
+    """
     import zstandard  # noqa: F401  - compression, for blobs bound for a remote datastore
 
-    from stepwell.metadata import ArtifactRecord, SqliteMetadataStore  # noqa: F401
+    from stepwell.metadata import ArtifactRecord, SqliteMetadataStore, is_local  # noqa: F401
+
+    if not is_local(metadata):  # a join task reads its inputs' records from PostgreSQL
+        from stepwell.metadata import PostgresMetadataStore  # noqa: F401
     from stepwell.store import ArtifactRef, ContentStore, open_storage, save_artifacts  # noqa: F401
 
 

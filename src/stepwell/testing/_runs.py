@@ -24,6 +24,7 @@ class FlowRun:
     stdout: str
     stderr: str
     run_id: str | None
+    metadata_url: str = "local"  # the run's STEPWELL_METADATA
     _metadata: Any = field(default=None, repr=False)
 
     @property
@@ -33,9 +34,9 @@ class FlowRun:
     @property
     def metadata(self) -> Any:
         if self._metadata is None:
-            from stepwell.metadata import SqliteMetadataStore
+            from stepwell.metadata import open_metadata
 
-            self._metadata = SqliteMetadataStore(self.home / "stepwell.db")
+            self._metadata = open_metadata(self.metadata_url, home=self.home)
         return self._metadata
 
     def tasks(self, step: str | None = None) -> list[Any]:
@@ -81,4 +82,5 @@ def run_flow(
     from stepwell.flow import load_flow_class
 
     flow_name = load_flow_class(flow_file).__name__
-    return FlowRun(home, flow_name, proc.returncode, proc.stdout, proc.stderr, run_id)
+    metadata = full_env.get("STEPWELL_METADATA") or "local"
+    return FlowRun(home, flow_name, proc.returncode, proc.stdout, proc.stderr, run_id, metadata)

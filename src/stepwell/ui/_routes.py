@@ -102,6 +102,12 @@ def openapi() -> dict[str, Any]:
     paths["/api/openapi.json"] = {
         "get": {"summary": "This description", "responses": {"200": {"description": "OK"}}}
     }
+    paths["/api/session"] = {
+        "get": {
+            "summary": "Who is signed in: user and token id (null when the server is open)",
+            "responses": {"200": {"description": "OK"}},
+        }
+    }
     error = {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "status": {"type": "integer"}, "message": {"type": "string"}}}}}  # fmt: skip
     return {

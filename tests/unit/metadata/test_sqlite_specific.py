@@ -14,9 +14,9 @@ import sys
 import pytest
 
 from stepwell.exceptions import MetadataError
-from stepwell.metadata import ArtifactRecord, SqliteMetadataStore, TaskLaunch, TaskOutcome
+from stepwell.metadata import ArtifactRecord, SqliteMetadataStore, TaskLaunch
 from stepwell.metadata._schema import LATEST_VERSION, MIGRATIONS
-from stepwell.testing.metadata_conformance import FLOW, new_run, outcome
+from stepwell.testing.metadata_conformance import FLOW, new_run, outcome, write_a_run
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs os.fork")
 
@@ -27,37 +27,7 @@ BATCH = 25
 
 def _writer(path: str, number: int, results: multiprocessing.Queue) -> None:
     """Create a run and record its tasks; odd writers record them in batches."""
-    store = SqliteMetadataStore(path)
-    run_id = store.new_run(
-        FLOW,
-        user=f"writer{number}",
-        tags=[f"w{number}"],
-        system_tags=[],
-        parameters={},
-        pid=os.getpid(),
-        host="test",
-    )
-    outcomes = [
-        TaskOutcome(
-            FLOW,
-            run_id,
-            "train",
-            str(i),
-            0,
-            "succeeded",
-            artifacts=(ArtifactRecord("x", f"{number}-{i}", "pickle", "builtins.int", i),),
-            parent_task_ids=("start",),
-        )
-        for i in range(TASKS_PER_WRITER)
-    ]
-    if number % 2:
-        for start in range(0, len(outcomes), BATCH):
-            store.record_tasks(outcomes[start : start + BATCH])
-    else:
-        for item in outcomes:
-            store.record_task(item)
-    store.finish_run(FLOW, run_id, "succeeded")
-    results.put((number, run_id))
+    results.put((number, write_a_run(SqliteMetadataStore(path), number, TASKS_PER_WRITER, BATCH)))
 
 
 def test_concurrent_writer_processes_lose_nothing(tmp_path):

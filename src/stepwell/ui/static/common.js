@@ -114,3 +114,16 @@ SW.preview = function (preview) {
     default: return SW.el("span", { class: "muted" }, `no preview: ${preview.message || preview.kind}`);
   }
 };
+
+// The signed-in user and a sign-out button, in the header of every page (servers with accounts).
+SW.showSession = async function () {
+  let session;
+  try { session = await SW.api("/api/session"); } catch (e) { return; }
+  const header = document.querySelector("header.top");
+  if (!session.user || !header) return;
+  const signOut = SW.el("form", { method: "post", action: "/logout", class: "signout" },
+    SW.el("button", { type: "submit" }, "Sign out"));
+  header.append(SW.el("span", { class: "session", id: "session" },
+    SW.el("span", { class: "user", title: `token ${session.token_id}` }, session.user), signOut));
+};
+SW.showSession();
