@@ -27,15 +27,20 @@ from stepwell.metadata._schema import CREATE_VERSION_TABLE, LATEST_VERSION, MIGR
 class Query:
     """Runs statements on one cursor, inside a transaction opened by the database."""
 
-    __slots__ = ("_cursor", "_sql")
+    __slots__ = ("_cursor", "_sql", "_sync")
 
-    def __init__(self, cursor: Any, sql: Callable[[str], str]) -> None:
+    def __init__(
+        self, cursor: Any, sql: Callable[[str], str], sync: Callable[[], None] | None = None
+    ) -> None:
         self._cursor = cursor
         self._sql = sql
+        self._sync = sync  # a pipelined connection: wait for results before reading a count
 
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
         """Execute; return the number of rows changed."""
         self._cursor.execute(self._sql(statement), params)
+        if self._sync is not None:
+            self._sync()
         return int(self._cursor.rowcount)
 
     def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> int:
@@ -43,7 +48,14 @@ class Query:
         if not rows:
             return 0
         self._cursor.executemany(self._sql(statement), rows)
+        if self._sync is not None:
+            self._sync()
         return int(self._cursor.rowcount)
+
+    def send(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row, no count wanted: a pipelined connection does not wait."""
+        if rows:
+            self._cursor.executemany(self._sql(statement), rows)
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> Any:
         """The first row, or ``None``."""

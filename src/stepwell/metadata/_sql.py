@@ -135,7 +135,7 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
             key = int(row[0])
             if explicit is not None:
                 self._db.claim_run_id(q, key)
-            q.many(
+            q.send(
                 "INSERT INTO run_tags (run_id, is_system, tag) VALUES (?, ?, ?)",
                 [(key, 0, t) for t in user_tags] + [(key, 1, t) for t in sys_tags],
             )
@@ -179,7 +179,7 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
         new = check_tags(tags)
         with self._db.write() as q:
             key = self._require_run(q, flow_name, run_id)
-            q.many(
+            q.send(
                 "INSERT INTO run_tags (run_id, is_system, tag) VALUES (?, 0, ?)"
                 " ON CONFLICT (run_id, is_system, tag) DO NOTHING",
                 [(key, tag) for tag in new],
@@ -199,7 +199,7 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
                     pathspec=f"{flow_name}/{run_id}",
                     tags=immutable,
                 )
-            q.many(
+            q.send(
                 "DELETE FROM run_tags WHERE run_id = ? AND is_system = 0 AND tag = ?",
                 [(key, tag) for tag in gone],
             )
@@ -273,7 +273,7 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
             if changed != len(outcomes):
                 self._raise_step_conflict(q, outcomes, keys)
             self._insert_parents(q, keys, outcomes)
-            q.many(
+            q.send(
                 "INSERT INTO artifacts (run_id, task_id, attempt, name, blob_key, serializer,"
                 " type_name, size, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (run_id, task_id, attempt, name) DO UPDATE SET"
@@ -281,13 +281,13 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
                 " type_name = excluded.type_name, size = excluded.size, meta = excluded.meta",
                 artifact_rows(keys, outcomes),
             )
-            q.many(
+            q.send(
                 "INSERT INTO task_metadata (run_id, task_id, attempt, name, value)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, task_id, attempt, name)"
                 " DO UPDATE SET value = excluded.value",
                 metadata_rows(keys, outcomes),
             )
-            q.many(
+            q.send(
                 "INSERT INTO artifact_reads (run_id, task_id, attempt, name, blob_key)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 read_rows(keys, outcomes),
@@ -299,7 +299,7 @@ class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
         keys: dict[tuple[str, str], int],
         tasks: Iterable[TaskLaunch | TaskOutcome],
     ) -> None:
-        q.many(
+        q.send(
             "INSERT INTO task_parents (run_id, task_id, parent_task_id) VALUES (?, ?, ?)"
             " ON CONFLICT (run_id, task_id, parent_task_id) DO NOTHING",
             parent_rows(keys, tasks),

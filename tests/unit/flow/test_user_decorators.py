@@ -62,7 +62,7 @@ def test_the_step_exception_reaches_the_generator_and_propagates() -> None:
 def test_misbehaving_generators_are_explained(body, fragment) -> None:
     def no_yield(step_name, flow, inputs=None, attributes=None):
         return
-        yield  # noqa: unreachable - makes this a generator
+        yield  # unreachable: makes this a generator
 
     def twice(step_name, flow, inputs=None, attributes=None):
         yield
