@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from stepwell._version import __version__
@@ -55,15 +57,50 @@ _EXPORTS: dict[str, str] = {
     "Runner": "stepwell.runner",
     "get_cards": "stepwell.cards",
     "ExecutingRun": "stepwell.runner",
+    "ExecutingTask": "stepwell.runner",
+    "NBRunner": "stepwell.runner",
     "S3": "stepwell.data",
     "S3Object": "stepwell.data",
     "S3GetObject": "stepwell.data",
     "S3PutObject": "stepwell.data",
+    # Metaflow's other public names, so a flow runs once its import changes
+    "conda": "stepwell.decorators",
+    "conda_base": "stepwell.decorators",
+    "kubernetes": "stepwell.decorators",
+    "batch": "stepwell.decorators",
+    "FlowMutator": "stepwell.flow",
+    "StepMutator": "stepwell.flow",
+    "UserStepDecorator": "stepwell.flow",
+    "USER_SKIP_STEP": "stepwell.flow",
+    "config_expr": "stepwell.flow",
+    "profile": "stepwell._profile",
+    "get_metadata": "stepwell.client._provider",
+    "metadata": "stepwell.client._provider",
+    "default_metadata": "stepwell.client._provider",
+    "inspect_spin": "stepwell.client._provider",
+    "MetaflowException": "stepwell.exception",
+    "MetaflowNotFound": "stepwell.exception",
+    "MetaflowNamespaceMismatch": "stepwell.exception",
+    "MetaflowInvalidPathspec": "stepwell.exception",
+    "MetaflowInternalError": "stepwell.exception",
+    "MetaflowTaggingError": "stepwell.exception",
+    "MetaflowDataMissing": "stepwell.exception",
+    "MetaflowUnknownUser": "stepwell.exception",
+    "InvalidDecoratorAttribute": "stepwell.exception",
+    "CommandException": "stepwell.exception",
+    "ExternalCommandFailed": "stepwell.exception",
+    "ParameterFieldFailed": "stepwell.exception",
+    "ParameterFieldTypeMismatch": "stepwell.exception",
+    "UnhandledInMergeArtifactsException": "stepwell.exception",
+    "MissingInMergeArtifactsException": "stepwell.exception",
+    "MetaflowExceptionWrapper": "stepwell.exception",
+    "CardNotPresentException": "stepwell.exception",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from stepwell._profile import profile
     from stepwell.cards import get_cards
     from stepwell.client import (
         DataArtifact,
@@ -77,11 +114,21 @@ if TYPE_CHECKING:
         get_namespace,
         namespace,
     )
+    from stepwell.client._provider import (
+        default_metadata,
+        get_metadata,
+        inspect_spin,
+        metadata,
+    )
     from stepwell.data import S3, S3GetObject, S3Object, S3PutObject
     from stepwell.decorators import (
+        batch,
         card,
         catch,
+        conda,
+        conda_base,
         environment,
+        kubernetes,
         parallel,
         project,
         pypi,
@@ -94,18 +141,42 @@ if TYPE_CHECKING:
         trigger,
         trigger_on_finish,
     )
+    from stepwell.exception import (
+        CardNotPresentException,
+        CommandException,
+        ExternalCommandFailed,
+        InvalidDecoratorAttribute,
+        MetaflowDataMissing,
+        MetaflowException,
+        MetaflowExceptionWrapper,
+        MetaflowInternalError,
+        MetaflowInvalidPathspec,
+        MetaflowNamespaceMismatch,
+        MetaflowNotFound,
+        MetaflowTaggingError,
+        MetaflowUnknownUser,
+        MissingInMergeArtifactsException,
+        ParameterFieldFailed,
+        ParameterFieldTypeMismatch,
+        UnhandledInMergeArtifactsException,
+    )
     from stepwell.exceptions import CaughtException, StepwellError
     from stepwell.flow import (
+        USER_SKIP_STEP,
         Config,
+        FlowMutator,
         FlowSpec,
         IncludeFile,
         JSONType,
         Parameter,
+        StepMutator,
+        UserStepDecorator,
+        config_expr,
         current,
         step,
         user_step_decorator,
     )
-    from stepwell.runner import ExecutingRun, Runner
+    from stepwell.runner import ExecutingRun, ExecutingTask, NBRunner, Runner
 
 
 def __getattr__(name: str) -> Any:
@@ -119,3 +190,24 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """``stepwell.metadata`` is Metaflow's function ``metadata()``, not the subpackage.
+
+    Importing the subpackage ``stepwell.metadata`` makes Python set it as an
+    attribute of this package; the setter keeps it aside, so
+    ``from stepwell import metadata`` gives the function whatever was imported
+    before. Code reaches the subpackage with ``from stepwell.metadata import ...``.
+    """
+
+    @property
+    def metadata(self) -> Any:
+        return importlib.import_module("stepwell.client._provider").metadata
+
+    @metadata.setter
+    def metadata(self, value: Any) -> None:
+        self.__dict__["_metadata_package"] = value
+
+
+sys.modules[__name__].__class__ = _Package

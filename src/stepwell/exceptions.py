@@ -16,6 +16,7 @@ The tree::
     ├── FlowDefinitionError (TypeError)     a malformed FlowSpec, step or decorator use
     │   ├── DecoratorError                  unknown/invalid decorator attribute
     │   └── LintError                       the static graph is invalid (one or many findings)
+    ├── FlowAttributeError (AttributeError) a step assigns a flow-level constant
     ├── ParameterError (ValueError)         a bad or missing flow parameter value
     ├── StorageError (OSError)              the artifact store failed
     │   ├── BlobNotFoundError (KeyError)    a blob key is absent
@@ -26,9 +27,15 @@ The tree::
     ├── RuntimeFlowError (RuntimeError)     the run itself went wrong
     │   ├── TransitionError                 a step's runtime self.next() disagrees with the graph
     │   ├── MergeConflictError              merge_artifacts found conflicting values
+    │   │   └── MergeMissingError           merge_artifacts(include=) names what no input has
     │   ├── ForeachError                    a foreach over nothing, too many splits, ...
     │   └── TaskFailedError                 a task failed (carries the user's traceback text)
-    └── ExecutorError (RuntimeError)        an executor could not launch or track a task
+    ├── ExecutorError (RuntimeError)        an executor could not launch or track a task
+    └── InternalError (RuntimeError)        a bug in stepwell itself (please report it)
+
+Metaflow's names for these (``MetaflowException``, ``MetaflowNotFound``, ...)
+are aliases kept in :mod:`stepwell.exception`, so ``except MetaflowNotFound``
+catches what stepwell raises.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ class StepwellError(Exception):
 
     headline: ClassVar[str] = "stepwell error"
 
-    def __init__(self, message: str, *, location: str | None = None, **fields: Any) -> None:
+    def __init__(self, message: str = "", *, location: str | None = None, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
@@ -87,6 +94,10 @@ class LintError(FlowDefinitionError):
 
     def render(self) -> str:
         return f"{self.headline}: {self.message}"
+
+
+class FlowAttributeError(StepwellError, AttributeError):
+    headline = "Flow attribute not modifiable"
 
 
 class ParameterError(StepwellError, ValueError):
@@ -135,6 +146,10 @@ class MergeConflictError(RuntimeFlowError):
     headline = "Conflicting artifacts in merge_artifacts"
 
 
+class MergeMissingError(MergeConflictError):
+    headline = "Missing artifacts in merge_artifacts"
+
+
 class ForeachError(RuntimeFlowError):
     headline = "Invalid foreach"
 
@@ -145,6 +160,10 @@ class TaskFailedError(RuntimeFlowError):
 
 class ExecutorError(StepwellError, RuntimeError):
     headline = "Executor error"
+
+
+class InternalError(StepwellError, RuntimeError):
+    headline = "Internal error"
 
 
 def _excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:

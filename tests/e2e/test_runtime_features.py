@@ -190,7 +190,7 @@ def test_logs_follow_streams_a_running_task(stepwell_home: Path, tmp_path: Path)
     ]
 
 
-def test_project_branches_do_not_see_each_other_by_default(
+def test_project_runs_are_in_the_user_namespace_and_found_by_branch_tag(
     stepwell_home: Path, tmp_path: Path
 ) -> None:
     from stepwell.testing._runs import FlowRun
@@ -206,8 +206,9 @@ def test_project_branches_do_not_see_each_other_by_default(
         return FlowRun(stepwell_home, name, 0, "", "", id_file.read_text())
 
     on_a = run("project_flow.py", "--branch", "a")
-    run("project_flow.py", "--branch", "b")  # newer, but on another branch
+    on_b = run("project_flow.py", "--branch", "b")  # newer, but on another branch
     peek = run("project_peek_flow.py", "--branch", "a")
     seen = peek.artifacts("start")
-    assert seen["namespace"] == "project_branch:test.a"
-    assert seen["seen_run"] == on_a.run_id
+    assert seen["namespace"] == "user:tester"  # Metaflow: @project keeps the user namespace
+    assert seen["latest_run"] == on_b.run_id
+    assert seen["seen_run"] == on_a.run_id  # its branch's runs, found by the branch's tag

@@ -47,8 +47,11 @@ def test_failed_task_exception_and_logs(runs: dict[str, FlowRun]) -> None:
     run = Run(f"FailsFlow/{runs['fails'].run_id}")
     task = run["explode"].task
     assert task.successful is False and task.finished is True
-    assert "ValueError: the client test failure 1234" in task.exception
-    assert "fails_flow.py" in task.exception  # the user's traceback
+    error = task.exception  # an exception object, as Metaflow's MetaflowExceptionWrapper
+    assert isinstance(error, Exception)
+    assert (error.type, error.exception) == ("builtins.ValueError", "the client test failure 1234")
+    assert "fails_flow.py" in error.stacktrace  # the user's traceback
+    assert str(error) == error.stacktrace and "ValueError: the client test" in error
     assert task.stdout == "about to fail\n"
     assert task.metadata_dict["attempt_ok"] == "False"
     start = run["start"].task
@@ -80,7 +83,10 @@ def test_an_earlier_attempt_by_number(runs: dict[str, FlowRun]) -> None:
     first = Task(latest.pathspec, attempt=0)
     assert first.current_attempt == 0
     assert first.successful is False and first.finished is True
-    assert "RuntimeError: first attempt fails on purpose" in first.exception
+    assert first.exception is not None
+    assert first.exception.type == "builtins.RuntimeError"
+    assert first.exception.exception == "first attempt fails on purpose"
+    assert [line for _, line in first.loglines("stdout", meta_dict={})] == ["attempt 0 starting"]
     assert first.stdout == "attempt 0 starting\n"
     assert "attempt_seen" not in first.data  # a failed attempt stores nothing
     assert [m.value for m in first.metadata if m.name == "attempt"] == ["0"]

@@ -91,9 +91,7 @@ def test_the_same_code_is_stored_once(s3_env: dict[str, str], stepwell_home: Pat
     first = run_flow(DATA_FLOW, "--size", "10", home=stepwell_home)
     second = run_flow(DATA_FLOW, "--size", "10", home=stepwell_home)
     assert first.ok and second.ok, second.stderr
-    keys = [
-        first.metadata.get_run("S3DataFlow", r.run_id).code_key for r in (first, second)
-    ]
+    keys = [first.metadata.get_run("S3DataFlow", r.run_id).code_key for r in (first, second)]
     assert keys[0] == keys[1]
 
 
@@ -434,7 +432,10 @@ def test_resume_on_s3_refers_to_the_origins_stored_parameters(
     def key(run: object, name: str) -> str:
         [task] = run.tasks("start")  # type: ignore[attr-defined]
         records = run.metadata.list_artifacts(  # type: ignore[attr-defined]
-            "IncludeFileFlow", run.run_id, "start", task.task_id  # type: ignore[attr-defined]
+            "IncludeFileFlow",
+            run.run_id,
+            "start",
+            task.task_id,  # type: ignore[attr-defined]
         )
         return str(records[name].key)
 

@@ -32,7 +32,14 @@ from stepwell.cards._components import (
     VegaChart,
 )
 from stepwell.cards._image import Image
-from stepwell.cards._read import Card, card_html, get_cards, list_cards, view_card
+from stepwell.cards._read import (
+    Card,
+    card_html,
+    card_summaries,
+    get_cards,
+    list_cards,
+    view_card,
+)
 from stepwell.cards._render import CardRenderError
 from stepwell.cards._task import CardSink, live_card_path, task_cards
 
@@ -55,6 +62,7 @@ __all__ = [
     "ValueBox",
     "VegaChart",
     "card_html",
+    "card_summaries",
     "get_cards",
     "list_cards",
     "live_card_path",

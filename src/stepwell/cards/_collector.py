@@ -36,13 +36,23 @@ class CardSlot:
         return f"card:{self.type}:{self.index}"
 
 
-def _check(component: Any) -> CardComponent:
-    if not isinstance(component, CardComponent):
-        raise TypeError(
-            f"current.card takes card components (stepwell.cards.Markdown, Table, ...); "
-            f"got {type(component).__name__}. Wrap text in Markdown(...)."
-        )
-    return component
+def _valid(component: Any) -> bool:
+    """Whether ``component`` can go on a card; if not, warn (as Metaflow does) and skip it."""
+    if isinstance(component, CardComponent):
+        return True
+    warnings.warn(
+        f"current.card takes card components (stepwell.cards.Markdown, Table, ...); got "
+        f"{type(component).__name__}, which is not added. Wrap text in Markdown(...).",
+        stacklevel=3,
+    )
+    return False
+
+
+def _add(slot: CardSlot, component: Any, component_id: str | None = None) -> None:
+    if _valid(component):
+        if component_id is not None:
+            component.id = component_id
+        slot.components.append(component)
 
 
 class CardComponents:
@@ -52,16 +62,17 @@ class CardComponents:
         self._slot = slot
         self._refresh = refresh
 
-    def append(self, component: CardComponent) -> None:
-        self._slot.components.append(_check(component))
+    def append(self, component: CardComponent, id: str | None = None) -> None:
+        _add(self._slot, component, id)
 
     def extend(self, components: Iterable[CardComponent]) -> None:
-        self._slot.components.extend(_check(c) for c in components)
+        for component in components:
+            _add(self._slot, component)
 
     def clear(self) -> None:
         self._slot.components.clear()
 
-    def refresh(self) -> None:
+    def refresh(self, data: Any = None, force: bool = False) -> None:
         self._refresh()
 
     def __iter__(self) -> Iterator[CardComponent]:
@@ -108,12 +119,15 @@ class CardCollector:
             )
         return slot
 
-    def append(self, component: CardComponent) -> None:
-        """Add ``component`` to the default card."""
-        _check(component)
+    def append(self, component: CardComponent, id: str | None = None) -> None:
+        """Add ``component`` (named ``id``, for a live update) to the default card.
+
+        Like Metaflow, a value that is not a card component, or a step whose
+        cards have no default, gets a warning and the task goes on.
+        """
         slot = self._target()
         if slot is not None:
-            slot.components.append(component)
+            _add(slot, component, id)
 
     def extend(self, components: Iterable[CardComponent]) -> None:
         """Add every component to the default card."""
@@ -126,16 +140,47 @@ class CardCollector:
         if slot is not None:
             slot.components.clear()
 
-    def refresh(self) -> None:
-        """Render the step's cards now and publish them as live (intermediate) versions."""
+    def refresh(self, data: Any = None, force: bool = False) -> None:
+        """Render the step's cards now and publish them as live (intermediate) versions.
+
+        ``data`` and ``force`` are accepted for Metaflow's signature; every call renders.
+        """
         self._refresh()
 
-    def __getitem__(self, card_id: str) -> CardComponents:
+    def __getitem__(self, card_id: str) -> CardComponents | list[CardComponent]:
+        """The card ``@card(id=card_id)``; for an unknown id, a warning and a detached list."""
+        slot = self._slot(card_id)
+        if slot is None:
+            return []
+        return CardComponents(slot, self._refresh)
+
+    def __setitem__(self, card_id: str, components: list[CardComponent]) -> None:
+        """Replace every component of card ``card_id``: ``current.card["plots"] = [...]``."""
+        slot = self._slot(card_id)
+        if slot is None:
+            return
+        if not isinstance(components, list):
+            warnings.warn(
+                f"current.card[{card_id!r}] must be set to a list of card components, got "
+                f"{type(components).__name__}; the card is unchanged.",
+                stacklevel=2,
+            )
+            return
+        slot.components.clear()
+        for component in components:
+            _add(slot, component)
+
+    def _slot(self, card_id: str) -> CardSlot | None:
         for slot in self._slots:
             if slot.id == card_id:
-                return CardComponents(slot, self._refresh)
+                return slot
         ids = ", ".join(repr(s.id) for s in self._slots if s.id) or "none"
-        raise KeyError(f"This step has no @card(id={card_id!r}). Card ids: {ids}.")
+        warnings.warn(
+            f"current.card[{card_id!r}]: this step has no @card(id={card_id!r}), so what is "
+            f"added there is not shown. Card ids: {ids}.",
+            stacklevel=3,
+        )
+        return None
 
     @property
     def components(self) -> dict[str, list[CardComponent]]:

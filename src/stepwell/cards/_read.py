@@ -37,6 +37,11 @@ class Card:
         return str(self._record.get("type"))
 
     @property
+    def hash(self) -> str:
+        """The content key of the card's body: the same card has the same hash."""
+        return str(self._record.get("key"))
+
+    @property
     def index(self) -> int:
         return int(self.name.rsplit(":", 1)[-1])
 
@@ -98,23 +103,66 @@ def get_cards(
     ]
 
 
-def list_cards(pathspec: str, *, store: Any = None) -> list[str]:
+def _matching(
+    pathspec: str, id: str | None, type: str | None, hash: str | None, store: Any
+) -> list[Card]:
+    cards = get_cards(pathspec, id=id, type=type, store=store)
+    return [card for card in cards if hash is None or card.hash.startswith(hash)]
+
+
+def list_cards(
+    pathspec: str,
+    *,
+    id: str | None = None,
+    type: str | None = None,
+    hash: str | None = None,
+    store: Any = None,
+) -> list[str]:
     """One line per card of the task at ``pathspec`` (for ``card list``)."""
     lines = []
-    for card in get_cards(pathspec, store=store):
+    for card in _matching(pathspec, id, type, hash, store):
         error = "  (render failed: error card)" if card.is_error else ""
         lines.append(f"{card.index}  type={card.type}  id={card.id or '-'}{error}")
     return lines or [f"Task {pathspec} has no cards."]
 
 
+def card_summaries(
+    pathspec: str,
+    *,
+    id: str | None = None,
+    type: str | None = None,
+    hash: str | None = None,
+    store: Any = None,
+) -> dict[str, Any]:
+    """``{"pathspec", "cards": [{"id", "hash", "type", "index"}]}`` (``card list --as-json``)."""
+    cards = _matching(pathspec, id, type, hash, store)
+    return {
+        "pathspec": pathspec,
+        "cards": [
+            {"id": card.id, "hash": card.hash, "type": card.type, "index": card.index}
+            for card in cards
+        ],
+    }
+
+
 def card_html(
-    pathspec: str, id: str | None = None, type: str | None = None, *, store: Any = None
+    pathspec: str,
+    id: str | None = None,
+    type: str | None = None,
+    *,
+    hash: str | None = None,
+    store: Any = None,
 ) -> str:
-    """The HTML of the first card of ``pathspec`` matching ``id``/``type`` (for ``card get``)."""
-    cards = get_cards(pathspec, id=id, type=type, store=store)
+    """The HTML of the first card of ``pathspec`` matching the filters (``card get``)."""
+    cards = _matching(pathspec, id, type, hash, store)
+    if not cards and not get_cards(pathspec, store=store):
+        raise NotFoundError(f"Task {pathspec} has no cards.")
     if not cards:
-        wanted = ", ".join(f"{k}={v!r}" for k, v in (("id", id), ("type", type)) if v) or "any"
-        available = ", ".join(list_cards(pathspec, store=store))
+        wanted = (
+            ", ".join(f"{k}={v!r}" for k, v in (("id", id), ("type", type), ("hash", hash)) if v)
+            or "any"
+        )
+        available = "; ".join(list_cards(pathspec, store=store))
         raise NotFoundError(
             f"Task {pathspec} has no card matching {wanted}. Cards: {available}. "
             f"See them with: card list {pathspec}"
@@ -127,12 +175,13 @@ def view_card(
     id: str | None = None,
     type: str | None = None,
     *,
+    hash: str | None = None,
     store: Any = None,
     directory: Path | str | None = None,
     out: TextIO | None = None,
 ) -> Path:
     """Write the card's HTML to a temporary file, print its path and return it (``card view``)."""
-    html = card_html(pathspec, id=id, type=type, store=store)
+    html = card_html(pathspec, id=id, type=type, hash=hash, store=store)
     fd, name = tempfile.mkstemp(prefix="stepwell-card-", suffix=".html", dir=directory)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(html)

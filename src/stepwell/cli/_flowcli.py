@@ -5,14 +5,16 @@ from __future__ import annotations
 import inspect
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from stepwell.cli._errors import cli_errors
-from stepwell.cli._options import metadata_option, use_metadata
+from stepwell.cli._readcmds import add_read_commands
+from stepwell.cli._toplevel import apply_top_level, package_suffixes, top_level_options
 from stepwell.config import load_settings
-from stepwell.exceptions import ParameterError, StepwellError
+from stepwell.exceptions import ParameterError
 from stepwell.flow import FlowSpec
 
 
@@ -34,15 +36,28 @@ def _parameter_options(flow_cls: type[FlowSpec]) -> list[click.Option]:
         )
         if param.required:
             extra += " (required)"
+        names = [f"--{param.name}", attr] if param.name != attr else [f"--{param.name}"]
+        # click keywords the flow gave its Parameter that only change how the option is
+        # shown or read; None leaves the value to the Parameter (its default, STEPWELL_RUN_*)
+        kwargs = {k: v for k, v in param.click_options.items() if k in _FORWARDED_CLICK_KEYWORDS}
+        kwargs.setdefault("metavar", param.type_label.upper().replace(" ", "_"))
+        if param.is_flag:
+            names = [f"{names[0]}/--no-{param.name}", *names[1:]]
+            kwargs.pop("metavar")
         options.append(
             click.Option(
-                [f"--{param.name}", attr] if param.name != attr else [f"--{param.name}"],
+                names,
                 default=None,
+                is_flag=param.is_flag or None,
                 help=f"{help_text} {extra}".strip(),
-                metavar=param.type_label.upper().replace(" ", "_"),
+                **kwargs,
             )
         )
     return options
+
+
+#: Parameter(...) click keywords honoured on the flow's command line.
+_FORWARDED_CLICK_KEYWORDS = frozenset({"hidden", "metavar", "envvar", "show_envvar"})
 
 
 def _json_config(name: str, text: str) -> Any:
@@ -61,67 +76,20 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
     """The click group of one flow: run, check, show, output-dot."""
 
     @click.group(help=(flow_cls.__doc__ or f"The {flow_cls.__name__} flow.").strip())
-    @click.option("--quiet", is_flag=True, help="Print nothing but failures.")
-    @click.option(
-        "--no-pylint",
-        "--pylint",
-        "pylint",
-        is_flag=True,
-        hidden=True,
-        help="Accepted for Metaflow compatibility; stepwell's linter always runs.",
-    )
-    @click.option(
-        "--with",
-        "with_all",
-        multiple=True,
-        metavar="DECORATOR[:k=v,...]",
-        help="Add a step decorator to every step (repeatable).",
-    )
-    @click.option(
-        "--config",
-        "config_files",
-        multiple=True,
-        nargs=2,
-        metavar="NAME FILE",
-        help="Read Config NAME from FILE (JSON, TOML or YAML by its parser/suffix).",
-    )
-    @click.option(
-        "--config-value",
-        "config_values",
-        multiple=True,
-        nargs=2,
-        metavar="NAME JSON",
-        help="Give Config NAME this JSON value.",
-    )
-    @click.option("--branch", default=None, help="@project: run on branch test.<BRANCH>.")
-    @click.option("--production", is_flag=True, help="@project: run on the production branch.")
-    @click.option(
-        "--datastore",
-        type=click.Choice(["local", "s3"]),
-        default=None,
-        help="Where artifacts, logs, cards and code go (default: STEPWELL_DATASTORE or local).",
-    )
-    @click.option(
-        "--datastore-root",
-        default=None,
-        metavar="URL",
-        help="s3://BUCKET/PREFIX for the S3 datastore, or a directory for the local one.",
-    )
-    @metadata_option
+    @top_level_options
     @click.pass_context
-    def cli(ctx: click.Context, quiet: bool, pylint: bool, with_all: tuple[str, ...],
-            config_files: tuple[tuple[str, str], ...], branch: str | None, production: bool,
-            config_values: tuple[tuple[str, str], ...], datastore: str | None,
-            datastore_root: str | None, metadata: str | None) -> None:  # fmt: skip
-        if metadata is not None:
-            use_metadata(metadata)
-        configs: dict[str, Any] = dict(config_files)
-        for name, text in config_values:
+    def cli(ctx: click.Context, **values: Any) -> None:
+        apply_top_level(values)
+        configs: dict[str, Any] = dict(values["config_files"])
+        for name, text in values["config_values"]:
             with cli_errors():
                 configs[name] = _json_config(name, text)
-        ctx.obj = {"quiet": quiet, "with": with_all, "configs": configs, "branch": branch,
-                   "production": production, "datastore": datastore,
-                   "datastore_root": datastore_root}  # fmt: skip
+        ctx.obj = {
+            **values,
+            "with": values["with_all"],
+            "configs": configs,
+            "package_suffixes": package_suffixes(values["package_suffixes"]),
+        }
 
     @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
     def check() -> None:
@@ -138,56 +106,7 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         with cli_errors():
             click.echo(render_text(build_graph(flow_cls), flow_cls))
 
-    @cli.command(help="Print the artifacts of a task (RUN/STEP/TASK) or of a step's tasks.")
-    @click.argument("pathspec")
-    @click.option("--include", default="", help="Only these artifacts (comma-separated).")
-    @click.option("--file", "to_file", default=None, help="Pickle the artifacts to this file.")
-    def dump(pathspec: str, include: str, to_file: str | None) -> None:
-        from stepwell.cli import _inspect
-
-        with cli_errors():
-            names = [n.strip() for n in include.split(",") if n.strip()]
-            _inspect.dump(f"{flow_cls.__name__}/{pathspec}", names, to_file)
-
-    @cli.command(help="Print the logs of a task (RUN/STEP/TASK) or of a step's tasks.")
-    @click.argument("pathspec")
-    @click.option("--stdout", "stream", flag_value="stdout", help="Only standard output.")
-    @click.option("--stderr", "stream", flag_value="stderr", help="Only standard error.")
-    @click.option("--attempt", type=click.IntRange(min=0), default=None, help="This attempt.")
-    @click.option("--follow", is_flag=True, help="Keep printing while the task runs.")
-    def logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -> None:
-        from stepwell.cli import _inspect
-
-        with cli_errors():
-            _inspect.show_logs(f"{flow_cls.__name__}/{pathspec}", stream, attempt, follow)
-
-    @cli.command(help="Add, remove, replace or list the tags of a run.")
-    @click.argument("action", type=click.Choice(["add", "remove", "replace", "list"]))
-    @click.argument("tags", nargs=-1)
-    @click.option("--run-id", default=None, help="The run (default: your latest).")
-    def tag(action: str, tags: tuple[str, ...], run_id: str | None) -> None:
-        from stepwell.cli import _inspect
-
-        with cli_errors():
-            _inspect.change_tags(flow_cls.__name__, run_id or _latest(flow_cls), action, tags)
-
-    @cli.command(help="List, print or open the cards of a task: card list|get|view RUN/STEP/TASK.")
-    @click.argument("action", type=click.Choice(["list", "get", "view"]))
-    @click.argument("pathspec")
-    @click.option("--id", "card_id", default=None, help="The card with this id.")
-    @click.option("--type", "card_type", default=None, help="The card of this type.")
-    def card(action: str, pathspec: str, card_id: str | None, card_type: str | None) -> None:
-        from stepwell import cards
-
-        with cli_errors():
-            full = f"{flow_cls.__name__}/{pathspec}"
-            if action == "list":
-                for line in cards.list_cards(full):
-                    click.echo(line)
-            elif action == "get":
-                click.echo(cards.card_html(full, id=card_id, type=card_type))
-            else:
-                cards.view_card(full, id=card_id, type=card_type)
+    add_read_commands(cli, flow_cls.__name__)
 
     @cli.command("output-dot", help="Print the flow's graph in Graphviz DOT.")
     def output_dot() -> None:
@@ -241,7 +160,77 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
             "(STEP: run that step and everything after it again)."
         )(_with_run_options(resume))
     )
+    cli.add_command(_spin_command(flow_cls))
     return cli
+
+
+def _spin_command(flow_cls: type[FlowSpec]) -> click.Command:
+    @click.command(
+        "spin",
+        help="Run one step again, in this process, with the inputs it had in an earlier run: "
+        "TARGET is STEP (your latest run), RUN/STEP or RUN/STEP/TASK. Records nothing unless "
+        "--persist.",
+    )
+    @click.argument("target", metavar="TARGET")
+    @click.option("--persist/--no-persist", default=False, show_default=True,
+                  help="Record the task and its artifacts in ./.stepwell_spin "
+                  "(read them with stepwell.inspect_spin('.')).")  # fmt: skip
+    @click.option(
+        "--artifacts-module",
+        default=None,
+        metavar="FILE.py|MODULE",
+        help="A module whose ARTIFACTS dict replaces input artifacts by name.",
+    )
+    @click.option(
+        "--skip-decorators",
+        is_flag=True,
+        help="Run the step without its decorators (@card, @environment, ...).",
+    )
+    @click.option("--run-id-file", type=click.Path(dir_okay=False), default=None, hidden=True)
+    @click.option(
+        "--task-pathspec-file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the spun task's pathspec to this file.",
+    )
+    @click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures.")
+    @click.pass_context
+    def spin(
+        ctx: click.Context,
+        target: str,
+        persist: bool,
+        artifacts_module: str | None,
+        skip_decorators: bool,
+        run_id_file: str | None,
+        task_pathspec_file: str | None,
+        quiet_run: bool,
+    ) -> None:
+        from stepwell.runtime import SpinRequest, spin_task
+
+        request = SpinRequest(target, persist, artifacts_module, skip_decorators)
+        with cli_errors():
+            settings = load_settings(
+                datastore=ctx.obj["datastore"], datastore_root=ctx.obj["datastore_root"]
+            )
+            outcome = spin_task(flow_cls, settings, request, flow_file=_flow_file(flow_cls))
+        result = outcome.result
+        pathspec = outcome.pathspec or outcome.origin
+        for path, text in ((run_id_file, pathspec.split("/")[1]), (task_pathspec_file, pathspec)):
+            if path:
+                Path(path).write_text(text)
+        seconds = result.finished_at - result.started_at
+        where = f"; recorded as {outcome.pathspec} in {outcome.spin_home}" if persist else ""
+        if result.ok and not (ctx.obj["quiet"] or quiet_run):
+            click.echo(f"Spun {outcome.origin}: done ({seconds:.2f}s){where}.", err=True)
+        if not result.ok:
+            click.echo(
+                f"Spun {outcome.origin}: failed{where}.\n"
+                f"{result.traceback or f'{result.exception_type}: {result.exception}'}",
+                err=True,
+            )
+        sys.exit(0 if result.ok else 1)
+
+    return spin
 
 
 def _check_config_names(flow_cls: type[FlowSpec], configs: dict[str, Any]) -> None:
@@ -253,15 +242,6 @@ def _check_config_names(flow_cls: type[FlowSpec], configs: dict[str, Any]) -> No
                 f"{name!r}; its Configs: {', '.join(sorted(known)) or 'none'}.",
                 parameter=name,
             )
-
-
-def _latest(flow_cls: type[FlowSpec]) -> str:
-    from stepwell.client import Flow
-
-    run = Flow(flow_cls.__name__).latest_run
-    if run is None:
-        raise StepwellError(f"{flow_cls.__name__} has no run in your namespace; pass --run-id.")
-    return str(run.id)
 
 
 def _with_run_options(command: Any) -> Any:
@@ -300,8 +280,13 @@ def _execute(
 
     with cli_errors():
         settings = load_settings(
-            datastore=ctx.obj["datastore"], datastore_root=ctx.obj["datastore_root"]
+            datastore=ctx.obj["datastore"],
+            datastore_root=ctx.obj["datastore_root"],
+            environment=ctx.obj["environment"],
         )
+    environment = ctx.obj["environment"] or getattr(settings, "environment", None)
+    _environment_note(environment, quiet=ctx.obj["quiet"] or options["quiet_run"])
+    with cli_errors():
         outcome = start_run(
             flow_cls,
             settings,
@@ -320,6 +305,17 @@ def _execute(
             production=ctx.obj["production"],
         )
     sys.exit(0 if outcome.ok else 1)
+
+
+def _environment_note(environment: str | None, *, quiet: bool) -> None:
+    """``--environment pypi|uv|conda``: one line saying environments are not built yet."""
+    if environment in (None, "local") or quiet:
+        return
+    click.echo(
+        f"Note: --environment={environment}: stepwell does not build per-step environments "
+        f"yet; every step runs in this Python ({sys.executable}).",
+        err=True,
+    )
 
 
 def run_flow_cli(flow_cls: type[FlowSpec], args: list[str] | None = None) -> None:

@@ -26,6 +26,47 @@ def preview(value: Any) -> str:
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
 
 
+def full_pathspec(spec: str, flow: str | None) -> str:
+    """The ``Flow/run/step[/task]`` a command's PATHSPEC names.
+
+    With ``flow`` (``python flow.py``): ``STEP`` (the latest run of the flow in your
+    namespace), ``RUN/STEP`` or ``RUN/STEP/TASK``. Without (``stepwell``):
+    ``Flow/RUN/STEP[/TASK]``.
+    """
+    parts = spec.strip("/").split("/")
+    if flow is None:
+        if len(parts) not in (3, 4) or not all(parts):
+            raise StepwellError(
+                f"{spec!r} is not a step or task: use Flow/run_id/step[/task_id], "
+                "e.g. TrainFlow/12/train (or, in the flow's directory: python flow.py ... "
+                "run_id/step)."
+            )
+        return "/".join(parts)
+    if len(parts) == 4 and parts[0] == flow:
+        parts = parts[1:]
+    if len(parts) not in (1, 2, 3) or not all(parts):
+        raise StepwellError(
+            f"{spec!r} is not a step or task of {flow}: use STEP (its latest run), "
+            "RUN_ID/STEP or RUN_ID/STEP/TASK_ID."
+        )
+    if len(parts) == 1:
+        parts = [latest_run_id(flow), *parts]
+    return "/".join([flow, *parts])
+
+
+def latest_run_id(flow: str) -> str:
+    """The id of the flow's newest run in the current namespace."""
+    from stepwell.client import Flow, get_namespace
+
+    run = Flow(flow).latest_run
+    if run is None:
+        raise StepwellError(
+            f"{flow} has no run in your namespace ({get_namespace()}): run it first, or name "
+            "the run (RUN_ID/STEP, --run-id RUN_ID)."
+        )
+    return str(run.id)
+
+
 def tasks_of(pathspec: str) -> list[Any]:
     """The tasks a pathspec names: ``Flow/run/step/task``, or every task of ``Flow/run/step``."""
     from stepwell.client import Step, Task
@@ -41,39 +82,95 @@ def tasks_of(pathspec: str) -> list[Any]:
     )
 
 
-def dump(pathspec: str, include: Iterable[str], to_file: str | None) -> None:
-    """Print (or pickle to ``to_file``) the artifacts of the tasks ``pathspec`` names."""
+def one_task(pathspec: str) -> str:
+    """The task a step or task pathspec names; a step must have exactly one task."""
+    tasks = tasks_of(pathspec)
+    if len(tasks) == 1:
+        return str(tasks[0].pathspec)
+    if not tasks:
+        raise StepwellError(f"Step {pathspec} has no tasks.")
+    names = ", ".join(sorted((str(t.pathspec) for t in tasks), key=len))
+    raise StepwellError(
+        f"Step {pathspec} has {len(tasks)} tasks; name one: {names}.",
+    )
+
+
+def dump(
+    pathspec: str,
+    include: Iterable[str],
+    to_file: str | None,
+    *,
+    private: bool = False,
+    max_value_size: int = 1000,
+) -> None:
+    """Print (or pickle to ``to_file``) the artifacts of the tasks ``pathspec`` names.
+
+    Names starting with ``_`` only with ``private`` (or when named in ``include``); a
+    value whose stored size is over ``max_value_size`` bytes is printed as a size note.
+    """
     wanted = set(include)
     everything: dict[str, dict[str, Any]] = {}
     for task in tasks_of(pathspec):
-        values = {a.id: a.data for a in task if not wanted or a.id in wanted}
-        missing = wanted - set(values)
+        artifacts = [a for a in task if _wanted(a.id, wanted, private)]
+        missing = wanted - {a.id for a in artifacts}
         if missing:
             raise StepwellError(f"{task.pathspec} has no artifact {', '.join(sorted(missing))}.")
-        everything[task.pathspec] = values
-        if to_file is None:
-            click.echo(f"{task.pathspec}:")
-            for name, value in sorted(values.items()):
-                if not name.startswith("_"):
-                    click.echo(f"  {name} = {preview(value)}")
+        if to_file is not None:
+            everything[task.pathspec] = {a.id: a.data for a in artifacts}
+            continue
+        click.echo(f"{task.pathspec}:")
+        for artifact in sorted(artifacts, key=lambda a: a.id):
+            click.echo(f"  {artifact.id} = {_shown(artifact, max_value_size)}")
     if to_file is not None:
         with open(to_file, "wb") as fh:
             pickle.dump(everything, fh)
         click.echo(f"Wrote the artifacts of {len(everything)} task(s) to {to_file}.")
 
 
-def show_logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -> None:
-    """Print the logs of the tasks ``pathspec`` names; ``follow`` waits for more while running."""
+def _wanted(name: str, wanted: set[str], private: bool) -> bool:
+    if wanted:
+        return name in wanted
+    return private or not name.startswith("_")
+
+
+def _shown(artifact: Any, max_value_size: int) -> str:
+    if artifact.size > max_value_size:
+        kind = str(artifact.type_name).removeprefix("builtins.")
+        return f"<{kind}, {artifact.size:,} bytes: over --max-value-size {max_value_size}>"
+    return preview(artifact.data)
+
+
+def show_logs(
+    pathspec: str,
+    stream: str | None,
+    attempt: int | None,
+    follow: bool,
+    *,
+    timestamps: bool = False,
+) -> None:
+    """Print the logs of the tasks ``pathspec`` names; ``follow`` waits for more while running.
+
+    Standard output goes to stdout, standard error to stderr; with several tasks, a
+    line naming each task goes to stderr before its logs.
+    """
     from stepwell.client import Task
 
-    for task in tasks_of(pathspec):
+    tasks = tasks_of(pathspec)
+    for task in tasks:
         if attempt is not None:
             task = Task(task.pathspec, attempt=attempt, _namespace_check=False)
+        if len(tasks) > 1:
+            click.echo(f"== {task.pathspec}", err=True)
         streams = [stream] if stream else ["stdout", "stderr"]
         if follow:
             _follow(task, streams)
             continue
         for name in streams:
+            if timestamps:
+                for when, line in task.loglines(name):
+                    stamp = f"{when:%Y-%m-%d %H:%M:%S.%f}"[:-3] if when else " " * 23
+                    click.echo(f"{stamp} {line}", err=name == "stderr")
+                continue
             text = getattr(task, name)
             if text:
                 click.echo(text, nl=not text.endswith("\n"), err=name == "stderr")
@@ -154,7 +251,8 @@ def describe(pathspec: str) -> Iterator[str]:
     elif isinstance(obj, Task):
         yield f"  successful: {obj.successful}   attempt: {obj.current_attempt}"
         if obj.exception:
-            yield f"  exception: {obj.exception.splitlines()[-1]}"
+            text = str(obj.exception).strip()
+            yield f"  exception: {text.splitlines()[-1] if text else obj.exception!r}"
         for artifact in obj:
             if not artifact.id.startswith("_"):
                 yield f"  {artifact.id} = {preview(artifact.data)}"
@@ -163,19 +261,87 @@ def describe(pathspec: str) -> Iterator[str]:
             yield f"  run {run.id}: {run.status}"
 
 
-def change_tags(flow: str, run_id: str, action: str, tags: tuple[str, ...]) -> None:
-    """``tag add|remove|replace|list`` on one run."""
+def change_tags(
+    run_pathspec: str,
+    action: str,
+    tags: Iterable[str] = (),
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+) -> None:
+    """``tag add|remove|replace`` on one run, then print its tags.
+
+    ``replace`` takes ``OLD NEW`` or Metaflow's ``--remove OLD... --add NEW...``
+    (removals first, then additions).
+    """
     from stepwell.client import Run
 
-    run = Run(f"{flow}/{run_id}", _namespace_check=False)
+    run = Run(run_pathspec, _namespace_check=False)
+    tags = tuple(tags)
     if action == "add":
         run.add_tags(tags)
     elif action == "remove":
         run.remove_tags(tags)
     elif action == "replace":
-        if len(tags) != 2:
-            raise StepwellError("tag replace takes two tags: the one to remove, the one to add.")
-        run.replace_tag(tags[0], tags[1])
-    run = Run(f"{flow}/{run_id}", _namespace_check=False)
-    click.echo(f"{run.pathspec}: user tags: {', '.join(sorted(run.user_tags)) or '(none)'}")
-    click.echo(f"{run.pathspec}: system tags: {', '.join(sorted(run.system_tags))}")
+        if bool(tags) == bool(add or remove):
+            raise StepwellError(
+                "tag replace takes two tags (the one to remove, the one to add) or "
+                "--remove TAG... --add TAG...; not both."
+            )
+        if tags:
+            if len(tags) != 2:
+                raise StepwellError(
+                    "tag replace takes two tags: the one to remove, the one to add."
+                )
+            remove, add = (tags[0],), (tags[1],)
+        run.replace_tags(tuple(remove), tuple(add))
+    list_tags(run_pathspec)
+
+
+def list_many_tags(
+    flow: str, *, everyone: bool = False, by_tag: bool = False, hide_system_tags: bool = False
+) -> None:
+    """The tags of every run of yours (``everyone``: anyone's), by run or (``by_tag``) by tag."""
+    from stepwell.client import Flow, get_namespace, namespace
+
+    before = get_namespace()
+    try:
+        if everyone:
+            namespace(None)
+        runs = list(Flow(flow).runs())
+    finally:
+        namespace(before)
+    if not runs:
+        click.echo(f"{flow}: no runs" + ("." if everyone else " of yours (--all: anyone's)."))
+        return
+    tagged = [
+        (run.pathspec, sorted(run.user_tags), [] if hide_system_tags else sorted(run.system_tags))
+        for run in runs
+    ]
+    if not by_tag:
+        for pathspec, user, system in tagged:
+            click.echo(f"{pathspec}: user tags: {', '.join(user) or '(none)'}")
+            if not hide_system_tags:
+                click.echo(f"{pathspec}: system tags: {', '.join(system)}")
+        return
+    holders: dict[str, list[str]] = {}
+    for pathspec, user, system in tagged:
+        for tag in (*user, *system):
+            holders.setdefault(tag, []).append(pathspec.split("/")[1])
+    for tag in sorted(holders):
+        click.echo(f"{tag}: {', '.join(holders[tag])}")
+
+
+def list_tags(run_pathspec: str, *, flat: bool = False, hide_system_tags: bool = False) -> None:
+    """Print a run's tags: a user line and a system line, or (``flat``) one tag per line."""
+    from stepwell.client import Run
+
+    run = Run(run_pathspec, _namespace_check=False)
+    user, system = sorted(run.user_tags), [] if hide_system_tags else sorted(run.system_tags)
+    if flat:
+        for tag in (*user, *system):
+            click.echo(tag)
+        return
+    click.echo(f"{run.pathspec}: user tags: {', '.join(user) or '(none)'}")
+    if not hide_system_tags:
+        click.echo(f"{run.pathspec}: system tags: {', '.join(system)}")

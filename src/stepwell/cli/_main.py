@@ -5,19 +5,22 @@ from __future__ import annotations
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import click
 
 from stepwell.cli import _server
 from stepwell.cli._db import db
 from stepwell.cli._errors import cli_errors
-from stepwell.cli._options import metadata_option, use_metadata
+from stepwell.cli._readcmds import add_read_commands
+from stepwell.cli._toplevel import apply_top_level, top_level_argv, top_level_options
 
-_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+#: Options before FLOW_FILE are top-level ones; everything after it goes to the flow's command.
+_PASS_THROUGH = {"allow_interspersed_args": False, "allow_extra_args": True}
 
 
-def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
-    """Run a flow file as ``__main__`` with ``command``, as ``python flow.py command`` would."""
+def _exec_flow_file(path: str, argv: list[str]) -> None:
+    """Run a flow file as ``__main__`` with ``argv``, as ``python flow.py ARGV`` would."""
     from stepwell.cli._flowcli import run_flow_cli
     from stepwell.flow import flows_in_module
 
@@ -25,7 +28,7 @@ def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
     module = types.ModuleType("__main__")
     module.__file__ = str(file)
     sys.modules["__main__"] = module
-    sys.argv = [str(file), command, *args]
+    sys.argv = [str(file), *argv]
     sys.path.insert(0, str(file.parent))
     code = compile(file.read_bytes(), str(file), "exec")
     exec(code, module.__dict__)  # a main block calling Flow() exits from inside
@@ -35,38 +38,50 @@ def _exec_flow_file(path: str, command: str, args: list[str]) -> None:
         raise click.UsageError(
             f"{path} must define exactly one FlowSpec subclass (found: {names})."
         )
-    run_flow_cli(flows[0], [command, *args])
+    run_flow_cli(flows[0], argv)
+
+
+def _flow_argv(ctx: click.Context, name: str, values: dict[str, Any]) -> list[str]:
+    """``python flow.py`` words: the top-level options (of ``stepwell`` and of the command)."""
+    if name == "_task":  # the subprocess executor's own words, passed as they are
+        return [name, *ctx.args]
+    outer = ctx.find_root().obj or {}
+    return [*top_level_argv(outer, values), name, *ctx.args]
 
 
 def _flow_command(name: str, help_text: str, hidden: bool = False) -> click.Command:
-    # The flow's own options (and --help) come after FLOW_FILE and belong to the flow's CLI.
-    @click.command(
-        name, help=help_text, context_settings=_PASS_THROUGH, add_help_option=False, hidden=hidden
-    )
+    @click.command(name, help=help_text, context_settings=_PASS_THROUGH, hidden=hidden)
+    @top_level_options
     @click.argument("flow_file", metavar="FLOW_FILE")
     @click.pass_context
-    def command(ctx: click.Context, flow_file: str) -> None:
-        if flow_file in ("--help", "-h"):
-            click.echo(ctx.get_help())
-            return
+    def command(ctx: click.Context, flow_file: str, **values: Any) -> None:
         if not Path(flow_file).is_file():
             raise click.BadParameter(f"{flow_file!r} is not a file.", param_hint="FLOW_FILE")
         with cli_errors():
-            _exec_flow_file(flow_file, name, list(ctx.args))
+            _exec_flow_file(flow_file, _flow_argv(ctx, name, values))
 
     return command
 
 
-@click.group(help="stepwell: write a flow in plain Python; run, version and deploy it.")
+@click.group(
+    help="stepwell: write a flow in plain Python; run, version and deploy it.\n\n"
+    "The options below are the top-level options of a flow's command line; they apply to "
+    "every command (stepwell --metadata URL runs), and go on to FLOW_FILE's command line "
+    "(stepwell --datastore s3 run flow.py is python flow.py --datastore s3 run)."
+)
 @click.version_option(package_name="stepwell")
-@metadata_option
-def main(metadata: str | None) -> None:
-    if metadata is not None:
-        use_metadata(metadata)
+@top_level_options
+@click.pass_context
+def main(ctx: click.Context, **values: Any) -> None:
+    apply_top_level(values)
+    ctx.obj = values
 
 
+_FILE_USAGE = " [TOP-LEVEL OPTIONS] FLOW_FILE [OPTIONS]: as python FLOW_FILE [TOP-LEVEL OPTIONS] "
 for _name, _help in (
-    ("run", "Run a flow file: stepwell run flow.py [--param value ...]"),
+    ("run", "Run a flow file: stepwell run" + _FILE_USAGE + "run [OPTIONS]."),
+    ("resume", "Resume a run of a flow file: stepwell resume" + _FILE_USAGE + "resume [OPTIONS]."),
+    ("spin", "Run one step again with its inputs: stepwell spin" + _FILE_USAGE + "spin TARGET."),
     ("check", "Validate a flow file's graph."),
     ("output-dot", "Print a flow file's graph in Graphviz DOT."),
 ):
@@ -93,22 +108,12 @@ def show(target: str) -> None:
 
     with cli_errors():
         if Path(target).is_file():
-            _exec_flow_file(target, "show", [])
+            _exec_flow_file(target, [*top_level_argv(click.get_current_context().obj), "show"])
         for line in _inspect.describe(target):
             click.echo(line)
 
 
-@main.command(help="Print the logs of Flow/run/step[/task].")
-@click.argument("pathspec")
-@click.option("--stdout", "stream", flag_value="stdout", help="Only standard output.")
-@click.option("--stderr", "stream", flag_value="stderr", help="Only standard error.")
-@click.option("--attempt", type=click.IntRange(min=0), default=None, help="This attempt.")
-@click.option("--follow", is_flag=True, help="Keep printing while the task runs.")
-def logs(pathspec: str, stream: str | None, attempt: int | None, follow: bool) -> None:
-    from stepwell.cli import _inspect
-
-    with cli_errors():
-        _inspect.show_logs(pathspec, stream, attempt, follow)
+add_read_commands(main, None)  # dump, logs, tag, card by pathspec
 
 
 @main.command(help="Serve the web UI for the runs in the store (127.0.0.1 by default).")
@@ -136,6 +141,7 @@ def ui(host: str, port: int, token: str | None) -> None:
 
 
 main.add_command(db)
+main.add_command(__import__("stepwell.cli._settings_cmd", fromlist=["settings"]).settings)
 
 main.add_command(_server.server)  # stepwell server [token create|list|revoke]
 

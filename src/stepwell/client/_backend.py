@@ -139,11 +139,13 @@ class Backend:
 
 
 class _Holder:
-    __slots__ = ("backend", "key")
+    __slots__ = ("backend", "key", "metadata")
 
     def __init__(self) -> None:
         self.backend: Backend | None = None
         self.key: tuple[str | None, ...] = ()
+        # metadata(...) in this process: (url, home) replacing the settings' ones
+        self.metadata: tuple[str, str | None] | None = None
 
 
 _HOLDER = _Holder()
@@ -157,7 +159,8 @@ def _settings_key() -> tuple[str | None, ...]:
         cwd = None
     from stepwell.config import setting_variables
 
-    return (*(env.get(name) for name in setting_variables()), cwd)
+    chosen = _HOLDER.metadata or (None, None)
+    return (*(env.get(name) for name in setting_variables()), cwd, *chosen)
 
 
 def get_backend() -> Backend:
@@ -170,14 +173,15 @@ def get_backend() -> Backend:
         settings = load_settings()
         if backend is not None:
             backend.close()
+        url, home = _HOLDER.metadata or (settings.metadata, None)
         backend = Backend(
-            Path(settings.home),
+            Path(home or settings.home),
             settings.username,
-            _default_datastore(settings),
+            None if home else _default_datastore(settings),
             settings.s3_endpoint_url,
             cache=settings.cache_bytes > 0,
-            metadata=settings.metadata,
-            metadata_source=settings.source("metadata"),
+            metadata=url,
+            metadata_source="metadata()" if _HOLDER.metadata else settings.source("metadata"),
         )
         _HOLDER.backend, _HOLDER.key = backend, key
     return backend
@@ -203,5 +207,10 @@ def reset_client() -> None:
 
     if _HOLDER.backend is not None:
         _HOLDER.backend.close()
-    _HOLDER.backend, _HOLDER.key = None, ()
+    _HOLDER.backend, _HOLDER.key, _HOLDER.metadata = None, (), None
     STATE.reset()
+
+
+def choose_metadata(url: str | None, home: str | None = None) -> None:
+    """Read from metadata ``url`` (and a local ``home``) from now on; None: the settings'."""
+    _HOLDER.metadata = None if url is None else (url, home)

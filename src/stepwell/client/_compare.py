@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import NotFoundError
+from stepwell.flow import IMPLICIT_ARTIFACTS
 
 if TYPE_CHECKING:
     from stepwell.client._run import Run
@@ -86,4 +87,8 @@ def _end_keys(run: Run) -> dict[str, str]:
             "artifacts to compare. Compare tasks of its steps instead.",
             pathspec=run.pathspec,
         )
-    return {name: record.key for name, record in end._artifact_records().items()}
+    return {
+        name: record.key
+        for name, record in end._artifact_records().items()
+        if name not in IMPLICIT_ARTIFACTS
+    }

@@ -17,6 +17,7 @@ from stepwell.client._errors import (
     in_namespace,
     listing,
 )
+from stepwell.client._exception import TaskException
 
 if TYPE_CHECKING:
     from stepwell.client._artifact import DataArtifact
@@ -98,9 +99,16 @@ class Task(ClientObject):
         return bool(self._fresh().status != "running")
 
     @property
-    def exception(self) -> str | None:
-        """The failure of this attempt (the traceback text), or ``None``."""
-        return self._fresh().exception
+    def exception(self) -> TaskException | None:
+        """Why this attempt failed, as an exception object (Metaflow's), or ``None``.
+
+        ``.type`` is the class (``builtins.ValueError``), ``.exception`` the
+        message, ``.stacktrace`` (and ``str()``) the traceback text. Without
+        ``attempt=`` it is about the latest attempt: ``None`` once a retry succeeded;
+        ``Task(pathspec, attempt=0).exception`` is why the first attempt failed.
+        """
+        text = self._fresh().exception
+        return TaskException.from_text(text) if text else None
 
     @property
     def index(self) -> int | None:
@@ -206,11 +214,14 @@ class Task(ClientObject):
         return _logs.log_size(self._backend, self._run, self._task, "stderr")
 
     def loglines(
-        self, stream: str, as_unicode: bool = True
+        self, stream: str, as_unicode: bool = True, meta_dict: dict[str, Any] | None = None
     ) -> Iterator[tuple[_dt.datetime | None, str | bytes]]:
         """``(datetime, line)`` for each line of ``stream`` (``"stdout"`` or ``"stderr"``).
 
         The datetime (UTC-aware) is when the runtime read the line from the task.
+        The lines are this object's attempt's (the latest unless ``attempt=``
+        chose one). ``meta_dict`` is accepted for Metaflow's signature and not
+        needed: stepwell finds a log from the task's records alone.
         """
         for when, line in _logs.log_lines(self._log(stream)):
             yield when, line if as_unicode else line.encode("utf-8")

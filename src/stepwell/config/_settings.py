@@ -10,6 +10,9 @@ from typing import Any
 
 from stepwell.exceptions import ConfigError
 
+#: Values of the ``environment`` setting (``--environment``, METAFLOW_DEFAULT_ENVIRONMENT).
+ENVIRONMENTS = ("local", "pypi", "uv", "conda")
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -78,6 +81,38 @@ def _bytes(raw: Any, source: str) -> int:
     return value
 
 
+def _flag(name: str) -> Callable[[Any, str], bool]:
+    def parse(raw: Any, source: str) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(
+            f"Setting '{name}' must be true or false (1/0, yes/no), got {raw!r} (from {source}).",
+            setting=name,
+            value=raw,
+        )
+
+    return parse
+
+
+def _suffixes(raw: Any, source: str) -> tuple[str, ...]:
+    """File suffixes: ``.py,.R,.sql`` or, in stepwell.toml, a list."""
+    parts = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    suffixes = tuple(str(p).strip() for p in parts if str(p).strip())
+    if not suffixes:
+        raise ConfigError(
+            f"Setting 'package_suffixes' needs at least one suffix, got {raw!r} (from {source}). "
+            "Example: .py,.R,.sql",
+            setting="package_suffixes",
+            value=raw,
+        )
+    return suffixes
+
+
 def _text(raw: Any, source: str) -> str:
     return str(raw).strip()
 
@@ -119,20 +154,51 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "s3_endpoint_url": (_text, lambda: None),
     # This machine's copies of a remote datastore's blobs (<home>/cache); 0 turns it off.
     "cache_bytes": (_bytes, lambda: 10 << 30),
+    # Where steps get their packages: this interpreter, or a per-step @pypi/@conda env.
+    "environment": (_choice("environment", ENVIRONMENTS), lambda: "local"),
+    # A @resources request larger than this machine: capped with a note (Metaflow's
+    # behaviour, the default) or, when true, refused before the run starts.
+    "resources_strict": (_flag("resources_strict"), lambda: False),
+    # The files of the flow's directory that go into its code package, by suffix.
+    "package_suffixes": (_suffixes, lambda: (".py",)),
 }
 
-#: Metaflow's names for the same settings, read when stepwell's own are not set.
+#: Metaflow's names for the same settings, read when stepwell's own are not set
+#: (the first one set wins). See docs/settings.md for the table.
 _ALIASES: dict[str, tuple[str, ...]] = {
+    "home": ("METAFLOW_DATASTORE_SYSROOT_LOCAL",),
+    "user": ("METAFLOW_USER",),
+    "max_workers": ("METAFLOW_RUN_MAX_WORKERS",),
+    "max_num_splits": ("METAFLOW_RUN_MAX_NUM_SPLITS",),
     "metadata": ("METAFLOW_DEFAULT_METADATA",),
     "datastore": ("METAFLOW_DEFAULT_DATASTORE",),
     "datastore_root": ("METAFLOW_DATASTORE_SYSROOT_S3",),
     "s3_endpoint_url": ("METAFLOW_S3_ENDPOINT_URL",),
+    "environment": ("METAFLOW_DEFAULT_ENVIRONMENT",),
+    "package_suffixes": ("METAFLOW_DEFAULT_PACKAGE_SUFFIXES",),
 }
+
+#: Aliases whose value means something slightly different: turned into stepwell's meaning.
+#: Metaflow keeps a local datastore in ``<METAFLOW_DATASTORE_SYSROOT_LOCAL>/.metaflow``;
+#: stepwell keeps its home next to it, in ``<that directory>/.stepwell``.
+_ALIAS_VALUE: dict[str, Callable[[str], Any]] = {
+    "METAFLOW_DATASTORE_SYSROOT_LOCAL": lambda raw: Path(os.path.expanduser(raw)) / ".stepwell",
+}
+
+
+def setting_names() -> tuple[str, ...]:
+    """Every setting's name, in the order ``stepwell settings`` shows them."""
+    return tuple(_SPEC)
+
+
+def variables_of(name: str) -> tuple[str, ...]:
+    """The environment variables setting ``name`` is read from, in order of precedence."""
+    return (f"STEPWELL_{name.upper()}", *_ALIASES.get(name, ()))
 
 
 def setting_variables() -> tuple[str, ...]:
     """Every environment variable that a setting is read from (stepwell's names and aliases)."""
-    return tuple(n for name in _SPEC for n in (f"STEPWELL_{name.upper()}", *_ALIASES.get(name, ())))
+    return tuple(n for name in _SPEC for n in variables_of(name))
 
 
 @dataclass(frozen=True)
@@ -246,14 +312,13 @@ def load_settings(
     toml = _read_toml(toml_path) if toml_path else {}
     values: dict[str, Setting] = {}
     for name, (parse, default) in _SPEC.items():
-        env_name = next(
-            (n for n in (f"STEPWELL_{name.upper()}", *_ALIASES.get(name, ())) if env.get(n)),
-            None,
-        )
+        env_name = next((n for n in variables_of(name) if env.get(n)), None)
         if overrides.get(name) is not None:
             raw, source = overrides[name], "command line"
         elif env_name is not None:
             raw, source = env[env_name], f"env:{env_name}"
+            if env_name in _ALIAS_VALUE:
+                raw = _ALIAS_VALUE[env_name](raw)
         elif name in toml:
             raw, source = toml[name], str(toml_path)
             if name == "home" and toml_path is not None:
@@ -266,13 +331,13 @@ def load_settings(
 
 
 def resolve_username(explicit: str | None = None) -> str:
-    """STEPWELL_USER (or the setting), then the login name, then the process owner.
+    """STEPWELL_USER (or the setting), METAFLOW_USER, the login name, then the process owner.
 
     Never fails: root and containers without a passwd entry get a name too.
     """
     if explicit:
         return explicit
-    for var in ("STEPWELL_USER", "LOGNAME", "USER", "USERNAME"):
+    for var in ("STEPWELL_USER", "METAFLOW_USER", "LOGNAME", "USER", "USERNAME"):
         if os.environ.get(var):
             return os.environ[var]
     try:

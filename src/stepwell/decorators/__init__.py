@@ -9,6 +9,7 @@ every name to its class so ``--with NAME:k=v`` can attach one by name.
 from __future__ import annotations
 
 from stepwell.decorators._flow_level import (
+    CondaBaseDecorator,
     ProjectDecorator,
     PypiBaseDecorator,
     ScheduleDecorator,
@@ -16,9 +17,12 @@ from stepwell.decorators._flow_level import (
     TriggerOnFinishDecorator,
 )
 from stepwell.decorators._step_level import (
+    BatchDecorator,
     CardDecorator,
     CatchDecorator,
+    CondaDecorator,
     EnvironmentDecorator,
+    KubernetesDecorator,
     ParallelDecorator,
     PypiDecorator,
     ResourcesDecorator,
@@ -42,6 +46,10 @@ schedule = make_decorator(ScheduleDecorator)
 trigger = make_decorator(TriggerDecorator)
 trigger_on_finish = make_decorator(TriggerOnFinishDecorator)
 pypi_base = make_decorator(PypiBaseDecorator)
+conda = make_decorator(CondaDecorator)
+conda_base = make_decorator(CondaBaseDecorator)
+kubernetes = make_decorator(KubernetesDecorator)
+batch = make_decorator(BatchDecorator)
 
 DECORATORS: dict[str, type[Decorator]] = {
     cls.NAME: cls
@@ -60,14 +68,22 @@ DECORATORS: dict[str, type[Decorator]] = {
         TriggerDecorator,
         TriggerOnFinishDecorator,
         PypiBaseDecorator,
+        CondaDecorator,
+        CondaBaseDecorator,
+        KubernetesDecorator,
+        BatchDecorator,
     )
 }
 
 __all__ = [
     "DECORATORS",
+    "batch",
     "card",
     "catch",
+    "conda",
+    "conda_base",
     "environment",
+    "kubernetes",
     "parallel",
     "project",
     "pypi",

@@ -67,3 +67,14 @@ class PypiBaseDecorator(FlowDecorator):
     packages: dict = field(default_factory=dict)
     python: str | None = None
     disabled: bool = False
+
+
+@dataclass(repr=False)
+class CondaBaseDecorator(FlowDecorator):
+    """Conda packages for every step of the flow (recorded)."""
+
+    NAME = "conda_base"
+    packages: dict = field(default_factory=dict)
+    libraries: dict = field(default_factory=dict)
+    python: str | None = None
+    disabled: bool | None = None

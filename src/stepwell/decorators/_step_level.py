@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from stepwell.flow import StepDecorator
 
@@ -15,17 +16,36 @@ class RetryDecorator(StepDecorator):
     """Retry a failed task ``times`` more times, waiting ``minutes_between_retries``."""
 
     NAME = "retry"
+    #: Metaflow's wait when none is written; deployed runs use it, local runs do not wait.
+    DEFAULT_MINUTES: ClassVar[float] = 2
     times: int = 3
-    minutes_between_retries: float = 2
+    minutes_between_retries: float | None = None
 
     def validate(self) -> None:
         if not 0 <= self.times <= 100:
             self._fail(f"@retry(times={self.times}): 'times' must be between 0 and 100.")
-        if self.minutes_between_retries < 0:
+        if self.minutes_between_retries is not None and self.minutes_between_retries < 0:
             self._fail(
                 f"@retry(minutes_between_retries={self.minutes_between_retries}): "
                 "must be 0 or more."
             )
+
+    def __repr__(self) -> str:
+        wait = self.minutes_between_retries
+        extra = "" if wait is None else f", minutes_between_retries={wait!r}"
+        return f"@retry(times={self.times!r}{extra})"
+
+    @property
+    def local_delay_seconds(self) -> float:
+        """The wait before a retry in a local run: only an explicit ``minutes_between_retries``."""
+        return 60.0 * (self.minutes_between_retries or 0)
+
+    @property
+    def deployed_delay_minutes(self) -> float:
+        """The wait a production orchestrator applies: Metaflow's default of 2 minutes."""
+        if self.minutes_between_retries is None:
+            return self.DEFAULT_MINUTES
+        return self.minutes_between_retries
 
 
 @dataclass(repr=False)
@@ -151,3 +171,116 @@ class SecretsDecorator(StepDecorator):
                 self._fail(
                     f"@secrets(sources=...): each source must be a str or a dict, got {source!r}."
                 )
+
+
+@dataclass(repr=False)
+class CondaDecorator(StepDecorator):
+    """Run this step in its own environment with these Conda packages (recorded)."""
+
+    NAME = "conda"
+    packages: dict = field(default_factory=dict)
+    libraries: dict = field(default_factory=dict)
+    python: str | None = None
+    disabled: bool | None = None
+
+
+def _number(value: Any) -> float | None:
+    """A resource amount written as Metaflow accepts it: 4, 4.5 or "4" (None: not given)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _ComputeDecorator(StepDecorator):
+    """@kubernetes / @batch: on a local run, their cpu, memory and gpu act as @resources."""
+
+    def validate(self) -> None:
+        for attr in ("cpu", "memory", "gpu", "disk"):
+            value = getattr(self, attr, None)
+            if value is None:
+                continue
+            number = _number(value)
+            if number is None or number < 0:
+                self._fail(
+                    f"@{self.NAME}({attr}={value!r}): '{attr}' must be a number of 0 or more "
+                    f"(e.g. @{self.NAME}({attr}=4))."
+                )
+
+    def requested(self) -> dict[str, float]:
+        """cpu, memory (MB) and gpu this decorator asks for, where given."""
+        wanted = {}
+        for attr in ("cpu", "memory", "gpu"):
+            number = _number(getattr(self, attr, None))
+            if number is not None:
+                wanted[attr] = number
+        return wanted
+
+
+@dataclass(repr=False)
+class KubernetesDecorator(_ComputeDecorator):
+    """Run the step in a Kubernetes pod; locally its cpu/memory/gpu act as @resources."""
+
+    NAME = "kubernetes"
+    cpu: Any = 1
+    memory: Any = 4096
+    disk: Any = 10240
+    image: str | None = None
+    image_pull_policy: str | None = None
+    image_pull_secrets: Any = None
+    service_account: str | None = None
+    secrets: Any = None
+    node_selector: Any = None
+    namespace: str | None = None
+    gpu: Any = None
+    gpu_vendor: str | None = None
+    tolerations: Any = None
+    labels: Any = None
+    annotations: Any = None
+    use_tmpfs: Any = None
+    tmpfs_tempdir: bool = True
+    tmpfs_size: Any = None
+    tmpfs_path: str = "/metaflow_temp"
+    persistent_volume_claims: Any = None
+    shared_memory: Any = None
+    port: Any = None
+    compute_pool: str | None = None
+    executable: str | None = None
+    hostname_resolution_timeout: Any = 600
+    qos: str = "burstable"
+    extended_resources: Any = None
+    security_context: Any = None
+
+
+@dataclass(repr=False)
+class BatchDecorator(_ComputeDecorator):
+    """Run the step on AWS Batch; locally its cpu/memory/gpu act as @resources."""
+
+    NAME = "batch"
+    cpu: Any = None
+    gpu: Any = None
+    memory: Any = None
+    image: str | None = None
+    queue: str | None = None
+    iam_role: str | None = None
+    execution_role: str | None = None
+    shared_memory: Any = None
+    max_swap: Any = None
+    swappiness: Any = None
+    inferentia: Any = None
+    trainium: Any = None
+    efa: Any = None
+    host_volumes: Any = None
+    efs_volumes: Any = None
+    use_tmpfs: bool = False
+    aws_batch_tags: Any = None
+    tmpfs_tempdir: bool = True
+    tmpfs_size: Any = None
+    tmpfs_path: str = "/metaflow_temp"
+    ephemeral_storage: Any = None
+    log_driver: str | None = None
+    log_options: Any = None
+    executable: str | None = None
+    privileged: bool = False

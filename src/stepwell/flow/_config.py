@@ -93,7 +93,9 @@ class Config(Parameter):
         name: The configuration's name on the command line.
         default: Path of a file read when no ``--config`` is given.
         default_value: A value (dict or JSON text) used when there is no file.
-        parser: A callable turning the file's text into a dict (JSON by default).
+        parser: A callable turning the file's text into a dict, a name ("json",
+            "toml", "yaml"), or a dotted path imported when the config is read
+            ("tomllib.loads"). By default the file's suffix decides, else JSON.
         required: The run fails when no value is given.
     """
 
@@ -148,14 +150,36 @@ class Config(Parameter):
         return ConfigValue(data)
 
     def _named_parser(self, name: str) -> Callable[[str], Any]:
-        try:
+        if name.lower() in _NAMED_PARSERS:
             return _NAMED_PARSERS[name.lower()]
-        except KeyError:
+        if "." in name:
+            return self._imported_parser(name)
+        raise ParameterError(
+            f"Config '{self.name}': unknown parser {name!r}; use json, toml, yaml, "
+            "a callable, or a dotted path such as 'tomllib.loads'.",
+            parameter=self.name,
+        )
+
+    def _imported_parser(self, path: str) -> Callable[[str], Any]:
+        """``parser="package.module.function"``, imported only when the config is parsed."""
+        import importlib
+
+        module_name, _, attribute = path.rpartition(".")
+        try:
+            parser = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
             raise ParameterError(
-                f"Config '{self.name}': unknown parser {name!r}; use json, toml, yaml "
-                "or a callable.",
+                f"Config '{self.name}': parser {path!r} cannot be imported ({exc}). Give "
+                "'module.function' of an installed module, e.g. parser='tomllib.loads'.",
                 parameter=self.name,
             ) from None
+        if not callable(parser):
+            raise ParameterError(
+                f"Config '{self.name}': parser {path!r} is a {type(parser).__name__}, "
+                "not a function.",
+                parameter=self.name,
+            )
+        return parser
 
     def convert(self, raw: Any, source: str = "the command line") -> Any:
         if raw is None or isinstance(raw, ConfigValue):
@@ -237,8 +261,11 @@ def resolve_decorator(decorator: Any, configs: Mapping[str, Any]) -> Any:
     """A copy of ``decorator`` with every config-delayed attribute replaced by its value.
 
     The copy is validated like a decorator written with plain values; an error
-    names the decorator, the attribute and the config path.
+    names the decorator, the attribute and the config path. A user decorator
+    (``with_configs``) is resolved and initialised by itself.
     """
+    if hasattr(decorator, "with_configs"):
+        return decorator.with_configs(configs)
     delayed = {
         name: value
         for name, value in decorator.attributes().items()
@@ -253,3 +280,44 @@ def resolve_decorator(decorator: Any, configs: Mapping[str, Any]) -> Any:
         paths = ", ".join(f"{name}={value!r}" for name, value in delayed.items())
         exc.message += f"\n  (values from config: {paths})"
         raise
+
+
+class ConfigExpr:
+    """``config_expr("config.train.cpu * 2")``: an expression over the flow's configs.
+
+    Written where the configs have no value yet (decorator arguments); the run
+    evaluates it once every config is known, with each config bound to its
+    attribute name.
+    """
+
+    __stepwell_delayed__ = True
+
+    def __init__(self, expression: str) -> None:
+        if not isinstance(expression, str) or not expression.strip():
+            raise DecoratorError(
+                f"config_expr() takes a Python expression as a string, got {expression!r}."
+            )
+        self.expression = expression
+
+    def resolve(self, values: Mapping[str, Any]) -> Any:
+        scope = {name: value for name, value in values.items() if isinstance(value, ConfigValue)}
+        try:
+            value = eval(self.expression, {"__builtins__": __builtins__}, scope)
+        except Exception as exc:
+            raise ParameterError(
+                f"config_expr({self.expression!r}) failed: {type(exc).__name__}: {exc}. "
+                f"Configs in scope: {', '.join(sorted(scope)) or 'none'}."
+            ) from None
+        return _thaw(value)
+
+    def __repr__(self) -> str:
+        return f"config_expr({self.expression!r})"
+
+
+def config_expr(expression: str) -> ConfigExpr:
+    """An expression over the flow's configs, evaluated when the run knows them.
+
+    Example:
+        >>> @resources(cpu=config_expr("config.cpu"))  # doctest: +SKIP
+    """
+    return ConfigExpr(expression)

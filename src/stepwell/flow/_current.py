@@ -73,13 +73,14 @@ class Current:
             return info.extras[name]
         if name == "card":  # a step without @card: Metaflow ignores card calls, with a warning
             return _NoCards(info.step_name)
+        if name in _NONE_UNLESS_SET:
+            return None
+        if name in _CLIENT_OBJECTS:
+            return _client_object(name, info)
         try:
             return getattr(info, name)
         except AttributeError:
-            raise AttributeError(
-                f"current has no attribute '{name}'. Available: "
-                + ", ".join(sorted([*_PUBLIC, *info.extras]))
-            ) from None
+            raise AttributeError(_unknown(name, info)) from None
 
     def get(self, name: str, default: Any = None) -> Any:
         try:
@@ -90,6 +91,31 @@ class Current:
     def __repr__(self) -> str:
         info = _CURRENT.get()
         return f"<current {info.pathspec}>" if info else "<current: no step is running>"
+
+
+def _unknown(name: str, info: CurrentInfo) -> str:
+    if name in _PROJECT:
+        return (
+            f"current.{name} is set only in a flow with @project; {info.flow_name} has none. "
+            "Add @project(name='...') to the flow class."
+        )
+    if name == "parallel":
+        return "current.parallel is set only in a @parallel step."
+    available = sorted({*_PUBLIC, *_NONE_UNLESS_SET, *_CLIENT_OBJECTS, *info.extras, "card"})
+    return (
+        f"current has no attribute '{name}'. Available here: {', '.join(available)}; "
+        f"with @project also: {', '.join(_PROJECT)}; in a @parallel step: parallel."
+    )
+
+
+def _client_object(name: str, info: CurrentInfo) -> Any:
+    """``current.run`` / ``current.task``: the Client objects of this run and task."""
+    import importlib
+
+    client = importlib.import_module("stepwell.client")  # above this layer: found by name
+    if name == "run":
+        return client.Run(f"{info.flow_name}/{info.run_id}", _namespace_check=False)
+    return client.Task(info.pathspec, _namespace_check=False)
 
 
 class _NoCards:
@@ -113,6 +139,14 @@ class _NoCards:
         self._ignore()
         return self
 
+    def __setitem__(self, card_id: str, components: Any) -> None:
+        self._ignore()
+
+    @property
+    def components(self) -> dict[str, list[Any]]:
+        """No card, so no components: an empty mapping (read-only in effect)."""
+        return {}
+
 
 _PUBLIC = (
     "flow_name",
@@ -129,5 +163,9 @@ _PUBLIC = (
     "datastore_root",
     "is_running_flow",
 )
+#: None unless the run sets them: ``trigger`` (a run started by an event), ``tempdir``.
+_NONE_UNLESS_SET = ("trigger", "tempdir")
+_CLIENT_OBJECTS = ("run", "task")
+_PROJECT = ("project_name", "branch_name", "is_user_branch", "is_production", "project_flow_name")
 
 current = Current()

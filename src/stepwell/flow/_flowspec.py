@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
-from stepwell.exceptions import FlowDefinitionError, StepwellError
+from stepwell.exceptions import FlowAttributeError, FlowDefinitionError, StepwellError
 from stepwell.flow._parameters import Parameter
-from stepwell.flow._step import is_step
+from stepwell.flow._step import is_step, step_marker
 
 #: Attribute names on a flow instance that are stepwell's, never artifacts.
 INTERNAL_PREFIX = "_sw_"
@@ -59,6 +59,58 @@ class TaskState(Protocol):
     def merge_artifacts(
         self, flow: FlowSpec, inputs: Any, include: Sequence[str], exclude: Sequence[str]
     ) -> None: ...
+
+
+class ForeachFrame(NamedTuple):
+    """One enclosing foreach (or @parallel gang) in a task's ``_foreach_stack`` artifact."""
+
+    index: int  # type: ignore[assignment]  # the field Metaflow's frames name 'index'
+    num_splits: int
+
+
+#: Artifacts every successful task keeps, as in Metaflow; names a user may read.
+IMPLICIT_ARTIFACTS = ("_task_ok", "_success", "_foreach_stack")
+
+
+class FlowStep:
+    """One step as ``for step in self`` yields it: its name, decorators and docstring.
+
+    Calling it runs the step method bound to the flow (Metaflow's legacy
+    iteration yields the step functions themselves).
+    """
+
+    __slots__ = ("__dict__", "_bound", "decorators", "name")
+
+    def __init__(self, name: str, bound: Callable[..., Any]) -> None:
+        from stepwell.flow._decorators import step_decorators
+
+        self.name = name
+        self._bound = bound
+        self.decorators = step_decorators(bound)
+        self.__doc__ = bound.__doc__
+
+    @property
+    def is_start(self) -> bool:
+        return step_marker(self._bound).start or self.name == "start"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._bound(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
+
+
+def _is_class_constant(cls: type, name: str) -> bool:
+    """Is ``name`` a plain value set in the class body of a user's flow (not a method)?"""
+    if name.startswith("_"):
+        return False
+    for klass in cls.__mro__:
+        if klass is FlowSpec or klass is object:
+            return False
+        if name in klass.__dict__:
+            value = klass.__dict__[name]
+            return not (callable(value) or hasattr(value, "__get__"))
+    return False
 
 
 def _step_name(target: Any) -> str:
@@ -121,7 +173,24 @@ class FlowSpec:
 
     @property
     def script_name(self) -> str:
+        """The file name of the flow's script, e.g. ``train.py``."""
         return inspect.getfile(type(self)).rsplit("/", 1)[-1]
+
+    def __iter__(self) -> Iterator[FlowStep]:
+        """The flow's steps in definition order, each with ``.name`` and ``.decorators``."""
+        for name in type(self)._sw_steps():
+            yield FlowStep(name, getattr(self, name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _is_class_constant(type(self), name):
+            raise FlowAttributeError(
+                f"self.{name} = ... : '{name}' is a class-level attribute of "
+                f"{type(self).__name__}, and flow-level attributes and Parameters are not "
+                "modifiable inside a step. Assign the value to another name, e.g. "
+                f"self.{name.lower()}_value.",
+                attribute=name,
+            )
+        object.__setattr__(self, name, value)
 
     # -- run-time API ---------------------------------------------------------------
     def _sw_task_state(self) -> TaskState:

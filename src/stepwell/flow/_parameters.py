@@ -42,8 +42,36 @@ RESERVED_PARAMETER_NAMES = frozenset(
 )
 
 
-#: Extra keyword arguments Metaflow passes through to its command line; accepted, unused.
-_ACCEPTED_EXTRAS = frozenset({"hidden", "envvar", "metavar", "multiple"})
+#: Names a Config may take although a Parameter may not: Metaflow passes configs as
+#: ``--config NAME PATH``, so a Config named "config" is legal (and common).
+CONFIG_ALLOWED_NAMES = frozenset({"config"})
+
+#: Keywords of a command-line option that Metaflow forwards to click; kept in
+#: ``Parameter.click_options`` for the flow's command line (``is_flag`` makes a boolean flag).
+CLICK_KEYWORDS = frozenset(
+    {
+        "allow_from_autoenv",
+        "callback",
+        "confirmation_prompt",
+        "count",
+        "deprecated",
+        "envvar",
+        "expose_value",
+        "flag_value",
+        "hidden",
+        "hide_input",
+        "is_eager",
+        "is_flag",
+        "metavar",
+        "multiple",
+        "nargs",
+        "prompt",
+        "prompt_required",
+        "shell_complete",
+        "show_choices",
+        "show_envvar",
+    }
+)
 
 
 class _JSONTypeClass:
@@ -120,12 +148,13 @@ class Parameter:
         separator: str | None = None,
         **extra: Any,
     ) -> None:
-        unknown = sorted(set(extra) - _ACCEPTED_EXTRAS)
+        unknown = sorted(set(extra) - CLICK_KEYWORDS)
         if unknown:
             render_if_uncaught()
             raise ParameterError(
                 f"Parameter {name!r} got unknown argument(s) {', '.join(unknown)}. Valid: name, "
-                "default, type, help, required, show_default, separator.",
+                "default, type, help, required, show_default, separator, and the command-line "
+                f"option keywords {', '.join(sorted(CLICK_KEYWORDS))}.",
                 parameter=name,
             )
         if not isinstance(name, str) or not _NAME_RE.match(name):
@@ -134,7 +163,9 @@ class Parameter:
                 f"Parameter name {name!r} is not valid: use letters, digits, '_' and '-', "
                 "starting with a letter."
             )
-        if name.lower() in RESERVED_PARAMETER_NAMES:
+        if name.lower() in RESERVED_PARAMETER_NAMES and not (
+            self.kind == "config" and name.lower() in CONFIG_ALLOWED_NAMES
+        ):
             render_if_uncaught()
             raise ParameterError(
                 f"Parameter name '{name}' is reserved by the run command "
@@ -146,6 +177,12 @@ class Parameter:
         self.required = bool(required)
         self.show_default = show_default
         self.separator = separator
+        self.click_options: dict[str, Any] = dict(extra)
+        self.is_flag = bool(extra.get("is_flag", False))
+        if self.is_flag and type is None:  # a flag is a boolean: absent False, present True
+            type = bool
+            if default is None:
+                self.default = default = False
         self.type = type if type is not None else self._infer_type(default)
         self.attribute: str | None = None  # set by __set_name__
 
@@ -219,6 +256,7 @@ class Parameter:
             "default": default,
             "required": self.required,
             "help": self.help,
+            "is_flag": self.is_flag,
         }
 
     def __repr__(self) -> str:

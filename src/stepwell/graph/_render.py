@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from stepwell.flow import FlowSpec
 from stepwell.graph._nodes import FlowGraph, StepNode
@@ -19,14 +20,19 @@ _SHAPES = {
 
 
 def render_text(graph: FlowGraph, flow_cls: type[FlowSpec]) -> str:
-    """The flow as ``show`` prints it: docstring, parameters, then each step in order."""
+    """The flow as ``show`` prints it: docstring, parameters, configs, then each step."""
     lines = [graph.flow_name]
     if graph.doc:
         lines.extend(_indent(graph.doc))
-    params = flow_cls._sw_parameters()
+    declared = flow_cls._sw_parameters().values()
+    params = [p for p in declared if p.kind != "config"]
+    configs = [p for p in declared if p.kind == "config"]
     if params:
         lines += ["", "Parameters:"]
-        lines.extend(_parameter_line(p.describe()) for p in params.values())
+        lines.extend(_parameter_line(p.describe()) for p in params)
+    if configs:
+        lines += ["", "Configs:"]
+        lines.extend(_config_line(c) for c in configs)
     for node in graph.sorted_nodes():
         lines += ["", f"Step {node.name}" + (f"  ({node.kind})" if node.kind != "linear" else "")]
         lines.extend(f"    {d!r}" for d in node.decorators)
@@ -49,6 +55,18 @@ def _parameter_line(info: dict[str, object]) -> str:
         text += f", default {info['default']!r}"
     text += ")"
     return text + (f": {info['help']}" if info.get("help") else "")
+
+
+def _config_line(config: Any) -> str:
+    text = f"    {config.name}"
+    if config.required:
+        text += " (required)"
+    elif config.default is not None:
+        text += f" (default file {config.default!r})"
+    elif config.default_value is not None:
+        text += " (default value)"
+    text += f"  --config {config.name} FILE"
+    return text + (f": {config.help}" if config.help else "")
 
 
 def _transition_text(node: StepNode) -> str:

@@ -1,80 +1,80 @@
-"""``Runner``: start ``run`` / ``resume`` of a flow file from Python.
+"""``Runner``: start ``run`` / ``resume`` / ``spin`` of a flow file from Python.
 
 Example:
-    >>> with Runner("train.py", alpha=0.1) as runner:   # doctest: +SKIP
-    ...     result = runner.run(epochs=3)
+    >>> with Runner("train.py", show_output=False) as runner:   # doctest: +SKIP
+    ...     result = runner.run(alpha=0.1, tags=["nightly"], max_workers=2)
     ...     print(result.status, result.run.data.score)
+    >>> with Runner("train.py").run(alpha=0.1) as running:   # doctest: +SKIP
+    ...     print(running.run.data.score)
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import importlib
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from stepwell.exceptions import StepwellError
-from stepwell.runner._executing import ExecutingRun
-
-
-def _flag(name: str) -> str:
-    """A run option as a command-line option: ``max_workers`` -> ``--max-workers``."""
-    return "--" + name.rstrip("_").replace("_", "-")
-
-
-def _option(name: str, value: Any, flag: str | None = None) -> list[str]:
-    """One keyword argument as command-line words (True: a flag; lists: repeated)."""
-    flag = flag or _flag(name)
-    if value is None or value is False:
-        return []
-    if value is True:
-        return [flag]
-    if isinstance(value, (list, tuple)) and name in ("tags", "with_"):
-        words = []
-        for item in value:
-            words += ["--tag" if name == "tags" else "--with", str(item)]
-        return words
-    if isinstance(value, (dict, list, tuple)):
-        return [flag, json.dumps(value)]
-    return [flag, str(value)]
+from stepwell.exceptions import ConfigError, StepwellError
+from stepwell.runner._executing import ExecutingRun, ExecutingTask
+from stepwell.runner._options import CommandOptions
 
 
 class Runner:
-    """Runs a flow file in a process of its own.
+    """Runs a flow file in a process of its own, as Metaflow's ``Runner`` does.
 
     Args:
         flow_file: the flow's file.
-        show_output: echo the run's output as ``run()``/``resume()`` return.
+        show_output: print the run's stdout and stderr as they come during a
+            blocking ``run()`` / ``resume()`` / ``spin()``.
+        profile: Metaflow's configuration profile; stepwell has none, so a value
+            other than None is an error saying what to use instead.
         env: extra environment variables for the run (e.g. ``STEPWELL_HOME``).
         cwd: the working directory of the run.
-        **top_level_options: options before the command, e.g. ``branch="x"``,
-            ``with_=["retry"]``, ``config={"name": "file.json"}`` becomes ``--config``.
+        file_read_timeout: seconds ``async_run()`` waits for the run's id.
+        **kwargs: top-level options of ``python flow.py``, e.g. ``metadata="local"``,
+            ``datastore="s3"``, ``environment="pypi"``, ``branch="x"``, ``pylint=False``,
+            ``decospecs=["retry"]`` (or ``with_=``), ``config=[("cfg", "cfg.json")]``,
+            ``config_value=[("cfg", {"alpha": 1})]``.
     """
 
     def __init__(
         self,
         flow_file: str | os.PathLike[str],
         show_output: bool = True,
+        profile: str | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
-        **top_level_options: Any,
+        file_read_timeout: int = 3600,
+        **kwargs: Any,
     ) -> None:
+        self.cwd = str(cwd) if cwd is not None else None
+        file = Path(self.cwd or ".", flow_file) if not Path(flow_file).is_absolute() else None
         self.flow_file = Path(flow_file).resolve()
+        if not self.flow_file.is_file() and file is not None and file.is_file():
+            self.flow_file = file.resolve()
         if not self.flow_file.is_file():
             raise StepwellError(f"Runner: flow file {str(flow_file)!r} does not exist.")
+        if profile is not None:
+            raise ConfigError(
+                f"Runner(profile={profile!r}): stepwell has no configuration profiles. "
+                "Give the settings to the run instead: env={'STEPWELL_HOME': ...}, a "
+                "stepwell.toml in cwd=, or top-level options such as metadata= and datastore=."
+            )
         self.show_output = show_output
         self.env = {**os.environ, **(env or {})}
-        self.cwd = str(cwd) if cwd is not None else None
-        self.top_level = top_level_options
+        self.file_read_timeout = file_read_timeout
+        self.top_level = kwargs
         self._tmp = tempfile.TemporaryDirectory(prefix="stepwell-runner-")
-        self._flow_name: str | None = None
+        self._flow_cls: Any = None
         self._calls = 0
-        self._parameter_names: dict[str, str] | None = None
+        self._on_cleanup: list[Callable[[], None]] = []
+        self._top_words = self._options(None).argv(kwargs)  # a bad keyword fails here
 
     def __enter__(self) -> Runner:
         return self
@@ -82,66 +82,119 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
 
+    async def __aenter__(self) -> Runner:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cleanup()
+
     def cleanup(self) -> None:
+        """Remove the Runner's temporary files (done on exit of a ``with`` block)."""
         self._tmp.cleanup()
+        for callback in self._on_cleanup:
+            callback()
 
     # -- public --------------------------------------------------------------------
     def run(self, **kwargs: Any) -> ExecutingRun:
-        """Run the flow; keyword arguments are parameters or run options. Blocks."""
-        return self._start_sync(["run"], kwargs)
+        """Run the flow and wait for the end; keywords are parameters or run options."""
+        return self._start_sync("run", [], kwargs)
 
-    def resume(self, step: str | None = None, origin_run_id: str | None = None,
-               **kwargs: Any) -> ExecutingRun:  # fmt: skip
-        """Resume the latest (or ``origin_run_id``) run, from ``step`` if given. Blocks."""
-        return self._start_sync(self._resume_words(step, origin_run_id), kwargs)
+    def resume(self, step: str | None = None, **kwargs: Any) -> ExecutingRun:
+        """Resume the latest run (``origin_run_id=`` another), from ``step`` if given."""
+        return self._start_sync("resume", *self._resume_args(step, kwargs))
 
     async def async_run(self, **kwargs: Any) -> ExecutingRun:
-        """Start the run and return at once; ``await result.wait()`` to wait."""
-        return await self._start_async(["run"], kwargs)
+        """Start the run; return once its id is known. ``await result.wait()`` to wait."""
+        return await self._start_async("run", [], kwargs)
 
-    async def async_resume(self, step: str | None = None, origin_run_id: str | None = None,
-                           **kwargs: Any) -> ExecutingRun:  # fmt: skip
-        return await self._start_async(self._resume_words(step, origin_run_id), kwargs)
+    async def async_resume(self, step: str | None = None, **kwargs: Any) -> ExecutingRun:
+        """``resume()`` without waiting for the end."""
+        return await self._start_async("resume", *self._resume_args(step, kwargs))
+
+    def spin(self, pathspec: str, **kwargs: Any) -> ExecutingTask:
+        """Run one step again with the inputs it had (``spin``) and wait for the end.
+
+        ``pathspec`` is ``STEP``, ``RUN/STEP`` or ``RUN/STEP/TASK``; keywords are
+        ``persist=``, ``artifacts_module=``, ``skip_decorators=``. With
+        ``persist=True`` the result's ``.task`` is the recorded task.
+        """
+        argv, run_id_file, extra = self._spin_argv(pathspec, kwargs)
+        process = subprocess.Popen(
+            argv, env=self.env, cwd=self.cwd, text=True, errors="replace",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        spun = ExecutingTask(
+            self.flow_name, run_id_file, process, self.env.get("STEPWELL_HOME"),
+            self._metadata, cleanup=self.cleanup, **extra,
+        )  # fmt: skip
+        return spun._finish_sync(self.show_output)
+
+    async def async_spin(self, pathspec: str, **kwargs: Any) -> ExecutingTask:
+        """``spin()`` without waiting: ``await result.wait()`` to wait for the end."""
+        argv, run_id_file, extra = self._spin_argv(pathspec, kwargs)
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        spun = ExecutingTask(
+            self.flow_name, run_id_file, process, self.env.get("STEPWELL_HOME"),
+            self._metadata, cleanup=self.cleanup, **extra,
+        )  # fmt: skip
+        spun._start_pumps()
+        return spun
 
     # -- internals -----------------------------------------------------------------
+    def _spin_argv(
+        self, pathspec: str, kwargs: Mapping[str, Any]
+    ) -> tuple[list[str], Path, dict[str, Any]]:
+        argv, run_id_file = self._argv("spin", [str(pathspec)], kwargs)
+        pathspec_file = run_id_file.with_name(run_id_file.name.replace("run-id", "task"))
+        extra = {
+            "pathspec_file": pathspec_file,
+            "spin_root": self.cwd or os.getcwd(),
+            "persist": bool(kwargs.get("persist")),
+        }
+        return [*argv, "--task-pathspec-file", str(pathspec_file)], run_id_file, extra
+
+    @property
+    def flow_cls(self) -> Any:
+        if self._flow_cls is None:
+            from stepwell.flow import load_flow_class
+
+            self._flow_cls = load_flow_class(self.flow_file)
+        return self._flow_cls
+
     @property
     def flow_name(self) -> str:
-        if self._flow_name is None:
-            from stepwell.flow import load_flow_class
+        return str(self.flow_cls.__name__)
 
-            self._flow_name = load_flow_class(self.flow_file).__name__
-        return self._flow_name
+    def _options(self, command: str | None) -> CommandOptions:
+        """The options of the flow's command line at the top level, or of ``command``.
+
+        The flow's click command line is the specification of the keywords. It lives in
+        a higher layer, reached by name as ``FlowSpec`` reaches it to run a flow.
+        """
+        flowcli = importlib.import_module("stepwell.cli._flowcli")
+        group = flowcli.build_cli(self.flow_cls)
+        if command is None:
+            return CommandOptions(group.params, "of Runner() (top-level options)")
+        return CommandOptions(group.commands[command].params, f"of Runner.{command}()")
 
     @staticmethod
-    def _resume_words(step: str | None, origin_run_id: str | None) -> list[str]:
-        words = ["resume", *([step] if step else [])]
-        return words + (["--origin-run-id", origin_run_id] if origin_run_id else [])
+    def _resume_args(step: str | None, kwargs: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        """The step (``step_to_rerun=`` in Metaflow) is the command's argument."""
+        kwargs = dict(kwargs)
+        step = step or kwargs.pop("step_to_rerun", None)
+        return ([str(step)] if step else []), kwargs
 
-    def _argv(self, command: list[str], kwargs: Mapping[str, Any]) -> tuple[list[str], Path]:
+    def _argv(
+        self, command: str, arguments: list[str], kwargs: Mapping[str, Any]
+    ) -> tuple[list[str], Path]:
+        words = self._options(command).argv(kwargs)
         self._calls += 1
         run_id_file = Path(self._tmp.name) / f"run-id-{self._calls}"
-        argv = [sys.executable, str(self.flow_file)]
-        for name, value in self.top_level.items():
-            if name == "config" and isinstance(value, Mapping):
-                for config_name, path in value.items():
-                    argv += ["--config", config_name, str(path)]
-            else:
-                argv += _option(name, value)
-        argv += [*command, "--run-id-file", str(run_id_file)]
-        for name, value in kwargs.items():
-            argv += _option(name, value, self._parameter_flag(name))
-        return argv, run_id_file
-
-    def _parameter_flag(self, name: str) -> str | None:
-        """``--<name>`` exactly as the flow declares the parameter (or its attribute) ``name``."""
-        if self._parameter_names is None:
-            from stepwell.flow import load_flow_class
-
-            declared = load_flow_class(self.flow_file)._sw_parameters()
-            self._parameter_names = {p.name: p.name for p in declared.values()}
-            self._parameter_names.update({attr: p.name for attr, p in declared.items()})
-        found = self._parameter_names.get(name)
-        return f"--{found}" if found else None
+        argv = [sys.executable, str(self.flow_file), *self._top_words, command, *arguments]
+        return [*argv, *words, "--run-id-file", str(run_id_file)], run_id_file
 
     @property
     def _metadata(self) -> str | None:
@@ -149,21 +202,30 @@ class Runner:
         value = self.top_level.get("metadata") or self.env.get("STEPWELL_METADATA")
         return str(value) if value else None
 
-    def _start_sync(self, command: list[str], kwargs: Mapping[str, Any]) -> ExecutingRun:
-        argv, run_id_file = self._argv(command, kwargs)
+    def _executing(self, process: Any, run_id_file: Path) -> ExecutingRun:
+        home = self.env.get("STEPWELL_HOME")
+        return ExecutingRun(
+            self.flow_name, run_id_file, process, home, self._metadata, cleanup=self.cleanup
+        )
+
+    def _start_sync(
+        self, command: str, arguments: list[str], kwargs: Mapping[str, Any]
+    ) -> ExecutingRun:
+        argv, run_id_file = self._argv(command, arguments, kwargs)
         process = subprocess.Popen(
-            argv, env=self.env, cwd=self.cwd, text=True,
+            argv, env=self.env, cwd=self.cwd, text=True, errors="replace",
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         )  # fmt: skip
-        home = self.env.get("STEPWELL_HOME")
-        started = ExecutingRun(self.flow_name, run_id_file, process, home, self._metadata)
-        return started._finish_sync(self.show_output)
+        return self._executing(process, run_id_file)._finish_sync(self.show_output)
 
-    async def _start_async(self, command: list[str], kwargs: Mapping[str, Any]) -> ExecutingRun:
-        argv, run_id_file = self._argv(command, kwargs)
+    async def _start_async(
+        self, command: str, arguments: list[str], kwargs: Mapping[str, Any]
+    ) -> ExecutingRun:
+        argv, run_id_file = self._argv(command, arguments, kwargs)
         process = await asyncio.create_subprocess_exec(
             *argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        home = self.env.get("STEPWELL_HOME")
-        return ExecutingRun(self.flow_name, run_id_file, process, home, self._metadata)
+        executing = self._executing(process, run_id_file)
+        await executing._wait_for_run_id(self.file_read_timeout)
+        return executing

@@ -19,6 +19,7 @@ from stepwell.runtime._report import Reporter, RichReporter, make_reporter
 from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
 from stepwell.runtime._scheduler import RetryPolicy, Scheduler
 from stepwell.runtime._spec import Frame, TaskResult, TaskSpec
+from stepwell.runtime._spin import SPIN_DIR, SpinOutcome, SpinRequest, spin_home, spin_task
 from stepwell.runtime._worker import subprocess_main
 
 
@@ -39,6 +40,7 @@ EXECUTORS: dict[str, Callable[[], Executor]] = {"fork": _fork, "subprocess": _su
 
 __all__ = [
     "EXECUTORS",
+    "SPIN_DIR",
     "Executor",
     "ExecutorContext",
     "Frame",
@@ -50,6 +52,8 @@ __all__ = [
     "RunOptions",
     "RunOutcome",
     "Scheduler",
+    "SpinOutcome",
+    "SpinRequest",
     "TaskHandle",
     "TaskResult",
     "TaskSpec",
@@ -57,6 +61,8 @@ __all__ = [
     "make_reporter",
     "read_log",
     "resolve_parameters",
+    "spin_home",
+    "spin_task",
     "start_run",
     "subprocess_main",
 ]

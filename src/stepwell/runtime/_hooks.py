@@ -15,18 +15,24 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from stepwell.exceptions import CaughtException, StepwellError
-from stepwell.flow import FlowSpec, Transition
+from stepwell.flow import FlowSpec, StepPlan, Transition
 from stepwell.runtime._secrets import SECRET_PREFIX, masked_output, resolve_secrets
 from stepwell.runtime._spec import CaughtFailure
 
 
 @contextmanager
-def step_hooks(node: Any, flow: FlowSpec, inputs: Any, secret_values: list[str]) -> Iterator[None]:
+def step_hooks(
+    node: Any, flow: FlowSpec, inputs: Any, secret_values: list[str]
+) -> Iterator[StepPlan | None]:
     """Enter every decorator's context for one run of the step's function.
 
-    The values of the step's secrets are appended to ``secret_values``, so the
-    caller can mask them in what it reports if the step fails.
+    Yields how to run the step: None (its own function), or the plan of the
+    outermost user decorator that skips or replaces it (decorators inside that
+    one are then not entered: it replaced everything it wraps). The values of
+    the step's secrets are appended to ``secret_values``, so the caller can
+    mask them in what it reports if the step fails.
     """
+    plan: StepPlan | None = None
     with ExitStack() as stack:
         secrets = _secret_values(node)
         secret_values.extend(secrets.values())
@@ -35,8 +41,10 @@ def step_hooks(node: Any, flow: FlowSpec, inputs: Any, secret_values: list[str])
             stack.enter_context(masked_output(secrets.values()))
         for decorator in reversed(node.decorators):  # the top decorator is the outermost
             if getattr(decorator, "is_user_decorator", False):
-                stack.enter_context(decorator.around(node.name, flow, inputs))
-        yield
+                plan = stack.enter_context(decorator.around(node.name, flow, inputs))
+                if plan is not None:
+                    break
+        yield plan
     catch = node.decorator("catch")
     if catch is not None and catch.var and catch.var not in flow.__dict__:
         flow.__dict__[catch.var] = None  # the step succeeded: nothing was caught
@@ -93,6 +101,40 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
             else:
                 os.environ[name] = value
         os.environ.update(hidden)
+
+
+def run_step_body(node: Any, flow: FlowSpec, inputs: Any, plan: StepPlan | None) -> bool:
+    """Run the step as ``plan`` says; True when a user decorator skipped or replaced it."""
+    function = getattr(flow, node.name)
+    if plan is None:
+        function(inputs) if node.is_join else function()
+        return False
+    if plan.replacement is not None:
+        returned = plan.replacement(flow, inputs) if node.is_join else plan.replacement(flow)
+        if isinstance(returned, dict) or returned is True:
+            flow.__dict__["_sw_next_args"] = {} if returned is True else dict(returned)
+        return True
+    flow.__dict__["_sw_next_args"] = dict(plan.next_args or {})
+    return True
+
+
+def default_transition(node: Any, flow: FlowSpec, next_args: dict[str, Any]) -> None:
+    """``self.next()`` as the step's own code calls it, for a step a decorator stood in for."""
+    if node.is_end:
+        return
+    args = dict(next_args)
+    if node.transition == "switch":
+        targets: list[Any] = [
+            {case: getattr(flow, step) for case, step in node.switch_cases.items()}
+        ]
+        args.setdefault("condition", node.condition)
+    else:
+        targets = [getattr(flow, step) for step in node.out_steps]
+        if node.transition == "foreach":
+            args.setdefault("foreach", node.foreach_var)
+        if node.transition == "parallel":
+            args.setdefault("num_parallel", node.num_parallel)
+    flow.next(*targets, **args)
 
 
 def run_fallback(node: Any, flow: FlowSpec, caught: CaughtFailure) -> Transition | None:

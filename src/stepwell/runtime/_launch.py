@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError, StepwellError
-from stepwell.flow import FlowSpec, StepDecorator, resolve_decorator
+from stepwell.flow import FlowDecorator, FlowSpec, StepMutator, resolve_decorator
 from stepwell.metadata import is_local, open_configured_metadata
 from stepwell.runtime._params import StoredValue, resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
@@ -48,7 +47,6 @@ def start_run(
 
     graph = check_flow(flow_cls)
     username = settings.username
-    project = project_of(flow_cls, username, branch, production)
     home = Path(settings.home)
     datastore = settings.datastore_url  # a bad datastore setting stops the run here
     from stepwell.store import open_storage
@@ -64,10 +62,9 @@ def start_run(
         )
     else:
         parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
-    _apply_configs(graph, flow_cls, parameters)
-    for spec in with_decorators:
-        attach_everywhere(graph, spec)
-    Admission(graph, Capacity.of_this_machine()).check(graph)
+    decorators = prepare_graph(graph, flow_cls, parameters, with_decorators)
+    project = project_of(flow_cls, username, branch, production, decorators=decorators)
+    Admission(graph, Capacity.of_this_machine(), strict=settings.resources_strict).check(graph)
     for node in graph:  # a missing secret is found now, not after the run started
         secrets = node.decorator("secrets")
         if secrets is not None:
@@ -94,6 +91,7 @@ def start_run(
         s3_endpoint_url=settings.s3_endpoint_url,
         cache_bytes=settings.cache_bytes,
         metadata=settings.metadata,
+        package_suffixes=tuple(settings.package_suffixes),
     )
     run = LocalRun(
         flow_cls,
@@ -120,9 +118,11 @@ def _check_metadata(settings: Settings) -> None:
 
 
 def _default_namespace(username: str, project: Any) -> str:
-    """A @project run lives in its branch's namespace, so branches do not see each other."""
-    if project is not None:
-        return f"project_branch:{project.branch_name}"
+    """A local run is in its user's namespace, @project or not (as Metaflow documents).
+
+    A @project run is told apart by its ``project_branch:<branch>`` system tag:
+    ``namespace("project_branch:test.exp")`` or ``Flow(...).runs("project_branch:...")``.
+    """
     return f"user:{username}"
 
 
@@ -199,38 +199,62 @@ def _origin_value(ref: Any, parameter: Any, json_text: str | None, datastore: st
     return StoredValue(ref, json_text or "null")
 
 
-def attach_everywhere(graph: Any, spec: str) -> None:
+def prepare_graph(
+    graph: Any,
+    flow_cls: type[FlowSpec],
+    parameters: Mapping[str, Any],
+    with_decorators: tuple[str, ...] = (),
+) -> list[Any]:
+    """Make ``graph`` the run's: config values in decorators, ``--with``, then mutators.
+
+    Returns the run's flow decorators (mutators may change them).
+    """
+    from stepwell.runtime._mutate import apply_mutators
+
+    configs = _configs_of(flow_cls, parameters)
+    _apply_configs(graph, flow_cls, parameters)
+    mutators = [attach_everywhere(graph, spec, configs) for spec in with_decorators]
+    extra = tuple(m for m in mutators if m is not None)
+    return [resolve_decorator(d, configs) for d in apply_mutators(graph, flow_cls, configs, extra)]
+
+
+def attach_everywhere(
+    graph: Any, spec: str, configs: Mapping[str, Any] | None = None
+) -> StepMutator | None:
     """``--with NAME[:attr=value,...]``: the decorator on every step that lacks one of its kind.
 
-    Values are read as JSON where they parse (``times=3`` is an int), else as text.
+    ``NAME`` is a stepwell decorator or ``module.name`` of a user decorator or step
+    mutator (returned, for the caller to apply to every step). Values are read as
+    JSON where they parse (``times=3`` is an int), else as text.
     """
-    from stepwell.decorators import DECORATORS
+    from stepwell.runtime._mutate import build_decorator
 
-    name, _, rest = spec.partition(":")
-    cls = DECORATORS.get(name)
-    if cls is None or not issubclass(cls, StepDecorator):
-        known = ", ".join(n for n, c in sorted(DECORATORS.items()) if issubclass(c, StepDecorator))
-        raise ConfigError(f"--with {spec!r}: no step decorator named {name!r}. Known: {known}.")
-    attributes: dict[str, Any] = {}
-    for item in filter(None, re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", rest)):
-        key, sep, text = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--with {spec!r}: expected attr=value, got {item!r}.")
-        try:
-            attributes[key.strip()] = json.loads(text)
-        except json.JSONDecodeError:
-            attributes[key.strip()] = text
-    decorator = cls.build(**attributes)
+    try:
+        decorator = build_decorator(spec, configs or {})
+    except ConfigError as exc:
+        raise ConfigError(f"--with {spec!r}: {exc.message}") from None
+    if isinstance(decorator, StepMutator):
+        return decorator
+    if isinstance(decorator, FlowDecorator):
+        raise ConfigError(f"--with {spec!r}: @{decorator.NAME} is a flow decorator, not a step's.")
     for node in graph:
-        if node.decorator(name) is None:
+        if node.decorator(decorator.NAME) is None:
             node.decorators = (*node.decorators, decorator)
+    return None
+
+
+def _configs_of(flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's config values by attribute name and by config name (``config_expr`` uses both)."""
+    configs: dict[str, Any] = {}
+    for attr, parameter in flow_cls._sw_parameters().items():
+        if parameter.kind == "config" and attr in values:
+            configs.setdefault(parameter.name, values[attr])
+            configs[attr] = values[attr]
+    return configs
 
 
 def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> None:
     """Give decorator attributes written as ``config.x.y`` their values for this run."""
-    configs = {
-        attr: values[attr] for attr, p in flow_cls._sw_parameters().items() if p.kind == "config"
-    }
+    configs = _configs_of(flow_cls, values)
     for node in graph:
         node.decorators = tuple(resolve_decorator(d, configs) for d in node.decorators)
-

@@ -54,7 +54,12 @@ def _walk(root: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def build_package(flow_file: str, flow_name: str, version: str) -> bytes:
+def build_package(
+    flow_file: str,
+    flow_name: str,
+    version: str,
+    suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+) -> bytes:
     """The tarball of the flow's directory, byte-identical for identical code.
 
     Not compressed here: the content store compresses it (zstd) when it pays.
@@ -65,7 +70,7 @@ def build_package(flow_file: str, flow_name: str, version: str) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         info = {"flow_name": flow_name, "script": path.name, "stepwell_version": version}
         _add(tar, INFO_NAME, json.dumps(info, sort_keys=True).encode())
-        for file in package_files(root):
+        for file in package_files(root, suffixes):
             _add(tar, file.relative_to(root).as_posix(), file.read_bytes())
     return buffer.getvalue()
 
@@ -78,7 +83,13 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(member, io.BytesIO(data))
 
 
-def save_package(store: Any, flow_file: str, flow_name: str, version: str) -> str:
+def save_package(
+    store: Any,
+    flow_file: str,
+    flow_name: str,
+    version: str,
+    suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+) -> str:
     """Store the package (once per distinct content) and return its blob key."""
-    (ref,) = store.save_blobs([build_package(flow_file, flow_name, version)])
+    (ref,) = store.save_blobs([build_package(flow_file, flow_name, version, suffixes)])
     return str(ref.key)

@@ -1,8 +1,14 @@
-"""Resolve a run's parameter values before anything runs: command line > default."""
+"""Resolve a run's parameter values before anything runs.
+
+Precedence, as in Metaflow: the command line (or ``Runner`` keyword), then the
+environment (``STEPWELL_RUN_<NAME>``, then Metaflow's ``METAFLOW_RUN_<NAME>``;
+``NAME`` is the parameter's name upper-cased with ``-`` as ``_``), then the default.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +17,23 @@ from stepwell.exceptions import ParameterError
 from stepwell.flow import FlowSpec, ParameterContext
 
 
+def parameter_variables(name: str) -> tuple[str, str]:
+    """The environment variables that give parameter ``name`` a value, stepwell's first."""
+    key = name.upper().replace("-", "_")
+    return f"STEPWELL_RUN_{key}", f"METAFLOW_RUN_{key}"
+
+
 def resolve_parameters(
-    flow_cls: type[FlowSpec], given: Mapping[str, Any], *, user: str
+    flow_cls: type[FlowSpec],
+    given: Mapping[str, Any],
+    *,
+    user: str,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Values by attribute name. ``given`` maps a parameter's name (or attribute) to a raw value.
+
+    A parameter not in ``given`` takes its value from ``env`` (default: the
+    process environment) when one of :func:`parameter_variables` is set.
 
     Raises :class:`ParameterError` naming the parameter for a missing required
     value, a value of the wrong type, or a name the flow does not declare.
@@ -28,11 +47,15 @@ def resolve_parameters(
             f"{flow_cls.__name__} has no parameter {', '.join(map(repr, unknown))}; "
             f"its parameters: {valid}."
         )
+    env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for attr, param in declared.items():
         raw = given.get(param.name, given.get(attr))
+        variable = next((v for v in parameter_variables(param.name) if env.get(v)), None)
         if raw is not None:
             value = param.convert(raw, "the command line")
+        elif variable is not None:
+            value = param.convert(env[variable], f"the environment variable {variable}")
         else:
             context = ParameterContext(flow_cls.__name__, user, param.name)
             value = param.resolve_default(context)

@@ -1,17 +1,19 @@
 """What the run loop takes from step decorators: retries, catch, time limits, resources.
 
 The decorators only record attributes; here they become plain policies the
-scheduler and the run loop apply. Machine capacity is read once per run, and a
-request no task could ever get is refused before the run starts.
+scheduler and the run loop apply. Machine capacity is read once per run; a
+request larger than the machine is capped to it with a warning (or refused
+before the run starts when strict).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from stepwell.exceptions import ConfigError
 from stepwell.runtime._scheduler import RetryPolicy
@@ -26,7 +28,8 @@ def failure_policies(graph: Iterable[Any]) -> dict[str, RetryPolicy]:
             continue
         policies[node.name] = RetryPolicy(
             times=retry.times if retry else 0,
-            delay_seconds=60.0 * retry.minutes_between_retries if retry else 0.0,
+            # Locally only an explicit minutes_between_retries is waited (never the default).
+            delay_seconds=retry.local_delay_seconds if retry else 0.0,
             catch=catch is not None,
         )
     return policies
@@ -66,45 +69,109 @@ class Capacity:
         return cls(float(os.cpu_count() or 1), memory_mb, gpus)
 
 
+def requested_resources(node: Any) -> dict[str, float] | None:
+    """cpu, memory (MB) and gpu a step asks for: @resources, @kubernetes and @batch merged.
+
+    Where several give the same resource the largest wins, as in Metaflow;
+    None when the step has none of them.
+    """
+    found = False
+    wanted: dict[str, float] = {}
+    resources = node.decorator("resources")
+    if resources is not None:
+        found = True
+        wanted = {"cpu": float(resources.cpu), "memory": float(resources.memory)}
+        if resources.gpu:
+            wanted["gpu"] = float(resources.gpu)
+    for name in COMPUTE_DECORATORS:
+        deco = node.decorator(name)
+        if deco is None:
+            continue
+        found = True
+        for key, value in deco.requested().items():
+            wanted[key] = max(wanted.get(key, 0.0), value)
+    if not found:
+        return None
+    wanted.setdefault("cpu", 1.0)
+    wanted.setdefault("memory", 4096.0)
+    return wanted
+
+
+#: Step decorators that send a task elsewhere; a local run uses only their resources.
+COMPUTE_DECORATORS = ("kubernetes", "batch")
+
+
 class Admission:
     """Starts a task only while the CPUs and memory its @resources ask for are free.
 
-    Steps without @resources ask for nothing (only --max-workers limits them).
-    A task that asks for more than is free waits; one running alone always
-    fits, so a large request cannot wait forever.
+    Steps without @resources (or @kubernetes/@batch, whose cpu, memory and gpu
+    count the same) ask for nothing (only --max-workers limits them). A
+    request larger than the machine is capped to the machine, with a warning
+    (Metaflow's local runtime runs such a step too); ``strict`` refuses it
+    instead. A task that asks for more than is free waits; one running alone
+    always fits, so a large request cannot wait forever.
     """
 
-    def __init__(self, graph: Iterable[Any], capacity: Capacity) -> None:
+    def __init__(self, graph: Iterable[Any], capacity: Capacity, strict: bool = False) -> None:
         self.capacity = capacity
+        self.strict = strict
         self._needs: dict[str, tuple[float, int]] = {}
         for node in graph:
-            resources = node.decorator("resources")
-            if resources is not None:
-                self._needs[node.name] = (float(resources.cpu), int(resources.memory))
+            wanted = requested_resources(node)
+            if wanted is not None:
+                cpu = min(wanted["cpu"], capacity.cpus)
+                memory = min(int(wanted["memory"]), capacity.memory_mb)
+                self._needs[node.name] = (cpu, memory)
         self._cpu = 0.0
         self._memory = 0
 
-    def check(self, graph: Iterable[Any]) -> None:
-        """Refuse, before the run, a step asking for more than the machine has."""
-        cap = self.capacity
+    def check(self, graph: Iterable[Any], out: TextIO | None = None) -> list[str]:
+        """Warn once (to ``out``, stderr by default) about requests the machine cannot meet.
+
+        Returns the lines printed. Under ``strict`` such a request stops the run
+        before it starts. A step on @kubernetes/@batch gets a one-line note that
+        it runs locally.
+        """
+        lines = []
         for node in graph:
-            resources = node.decorator("resources")
-            if resources is None:
+            wanted = requested_resources(node)
+            if wanted is None:
                 continue
-            problems = []
-            if resources.cpu > cap.cpus:
-                problems.append(f"cpu={resources.cpu:g} (this machine has {cap.cpus:g})")
-            if resources.memory > cap.memory_mb:
-                problems.append(f"memory={resources.memory} MB (this machine has {cap.memory_mb})")
-            if resources.gpu and resources.gpu > cap.gpus:
-                problems.append(f"gpu={resources.gpu} (this machine has {cap.gpus})")
-            if problems:
+            problems = self._beyond_machine(wanted)
+            where = f"{node.file}:{node.line}"
+            if problems and self.strict:
                 raise ConfigError(
                     f"Step '{node.name}' asks for {' and '.join(problems)}, more than this "
                     "machine can give, so it could never start. Lower its @resources, or run "
                     "it where there is room.",
-                    location=f"{node.file}:{node.line}",
+                    location=where,
                 )
+            if problems:
+                lines.append(
+                    f"Note: step '{node.name}' asks for {' and '.join(problems)}; "
+                    "this local run caps it to the machine."
+                )
+            remote = [name for name in COMPUTE_DECORATORS if node.decorator(name) is not None]
+            if remote:
+                lines.append(
+                    f"Note: step '{node.name}' has @{remote[0]}; this local run runs it "
+                    "here, using its cpu, memory and gpu as @resources."
+                )
+        stream = out if out is not None else sys.stderr
+        for line in lines:
+            print(line, file=stream)
+        return lines
+
+    def _beyond_machine(self, wanted: dict[str, float]) -> list[str]:
+        cap = self.capacity
+        problems = []
+        if wanted["cpu"] > cap.cpus:
+            problems.append(f"cpu={wanted['cpu']:g} (this machine has {cap.cpus:g})")
+        if wanted["memory"] > cap.memory_mb:
+            problems.append(f"memory={wanted['memory']:g} MB (this machine has {cap.memory_mb})")
+        if wanted.get("gpu", 0) > cap.gpus:
+            problems.append(f"gpu={wanted['gpu']:g} (this machine has {cap.gpus})")
+        return problems
 
     def fits(self, step: str, running: int) -> bool:
         cpu, memory = self._needs.get(step, (0.0, 0))

@@ -1,13 +1,17 @@
 """@project: which project and branch a run belongs to, as ``current`` and system tags show it.
 
-The branch is ``user.<name>`` by default, ``test.<branch>`` with ``--branch``
-and ``prod`` with ``--production`` (``prod.<branch>`` with both); naming a
-branch in the decorator and on the command line at once is an error. The
-flow's name in the project is ``<project>.<branch>.<FlowName>``.
+As Metaflow documents it: the branch is ``user.<username>`` by default (the
+user name as it is, or ``METAFLOW_OWNER`` when set), ``test.<branch>`` with
+``--branch`` and ``prod`` with ``--production`` (``prod.<branch>`` with both).
+Naming two different branches in the decorator and on the command line is an
+error (the same one twice is not). The flow's name in the project is
+``<project>.<branch>.<FlowName>``; the run gets the system tags
+``project:<project>`` and ``project_branch:<branch>``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +40,19 @@ class ProjectInfo:
 
 
 def project_of(
-    flow_cls: type[FlowSpec], username: str, branch: str | None, production: bool
+    flow_cls: type[FlowSpec],
+    username: str,
+    branch: str | None,
+    production: bool,
+    decorators: list[Any] | None = None,
 ) -> ProjectInfo | None:
-    """The run's project (None without @project); validates --branch/--production."""
-    decorator: Any = next((d for d in flow_decorators(flow_cls) if d.NAME == "project"), None)
+    """The run's project (None without @project); validates --branch/--production.
+
+    ``decorators``: the run's flow decorators (configs resolved, mutators applied);
+    the class's own by default.
+    """
+    found = flow_decorators(flow_cls) if decorators is None else decorators
+    decorator: Any = next((d for d in found if d.NAME == "project"), None)
     if decorator is None:
         if branch or production:
             raise ConfigError(
@@ -47,7 +60,7 @@ def project_of(
                 "add @project(name='...') to the flow class."
             )
         return None
-    if branch and decorator.branch:
+    if branch and decorator.branch and branch != decorator.branch:
         raise ConfigError(
             f"The branch is named both in @project (branch={decorator.branch!r}) and by "
             f"--branch {branch}; keep one."
@@ -63,7 +76,7 @@ def project_of(
     elif branch:
         name = f"test.{branch}"
     else:
-        name = f"user.{re.sub(r'[^a-z0-9_]', '_', username.lower())}"
+        name = f"user.{os.environ.get('METAFLOW_OWNER') or username}"
     return ProjectInfo(
         project_name=decorator.name,
         branch_name=name,

@@ -56,6 +56,7 @@ class RunOptions:
     s3_endpoint_url: str | None = None
     cache_bytes: int = 0  # the size this machine's blob cache of a remote datastore is kept to
     metadata: str = "local"  # where runs are recorded: "local" or a postgresql:// URL
+    package_suffixes: tuple[str, ...] = (".py",)  # the files the code package takes
 
 
 @dataclass
@@ -227,7 +228,13 @@ class LocalRun:
         flow_file = self.options.flow_file
         if not flow_file or not Path(flow_file).is_file():
             return None
-        return save_package(worker.store, flow_file, self.flow_cls.__name__, _stepwell_version())
+        return save_package(
+            worker.store,
+            flow_file,
+            self.flow_cls.__name__,
+            _stepwell_version(),
+            suffixes=self.options.package_suffixes,
+        )
 
     def _finish_logs(self) -> None:
         """Wait for the last log uploads; say (without failing the run) what could not go."""

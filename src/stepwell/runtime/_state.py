@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepwell.exceptions import FlowDefinitionError, MergeConflictError
+from stepwell.exceptions import FlowDefinitionError, MergeConflictError, MergeMissingError
 from stepwell.flow import INTERNAL_PREFIX, FlowSpec, Transition
 from stepwell.runtime._foreach import decode_item
 from stepwell.runtime._inputs import Inputs, InputView
@@ -142,7 +142,7 @@ class StepState:
                 candidates.setdefault(name, {})[ref.key] = ref
         missing = [n for n in include if n not in candidates]
         if missing:
-            raise MergeConflictError(
+            raise MergeMissingError(
                 f"merge_artifacts(include=...) names {', '.join(missing)}, which no input has."
             )
         names = include or [n for n in candidates if n not in exclude]

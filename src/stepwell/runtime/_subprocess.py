@@ -47,6 +47,17 @@ class SubprocessExecutor(Executor):
     def launch(self, spec: TaskSpec) -> TaskHandle:
         assert self._ctx is not None
         ctx = self._ctx
+        # the step's decorators as this run resolved them (configs, --with, mutators):
+        # the child rebuilds the graph from the flow file, which has none of that
+        decorators = ctx.worker.graph[spec.step_name].decorators
+        try:
+            payload = pickle.dumps((spec, ctx.info, decorators), protocol=5)
+        except Exception as exc:
+            raise ExecutorError(
+                f"The subprocess executor cannot send the decorators of step "
+                f"'{spec.step_name}' to its task ({type(exc).__name__}: {exc}); use the fork "
+                "executor, or decorators defined at module level."
+            ) from None
         (out_r, out_w), (err_r, err_w), (res_r, res_w) = new_pipes()
         env = {**os.environ, RESULT_FD_ENV: str(res_w)}
         try:
@@ -65,7 +76,7 @@ class SubprocessExecutor(Executor):
         handle = TaskHandle(spec, out_r, err_r, res_r, pid=proc.pid, open_fds={out_r, err_r, res_r})
         assert proc.stdin is not None
         try:
-            proc.stdin.write(pickle.dumps((spec, ctx.info), protocol=5))
+            proc.stdin.write(payload)
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the child died at once; its exit is reported through the pidfd

@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from stepwell.exceptions import ForeachError, StepwellError, TransitionError
-from stepwell.flow import CurrentInfo, FlowSpec, Transition, use_current
+from stepwell.flow import CurrentInfo, FlowSpec, ForeachFrame, Transition, use_current
 from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._foreach import encode_items, is_one_shot, materialize
-from stepwell.runtime._hooks import enter_extensions, run_fallback, step_hooks
+from stepwell.runtime._hooks import (
+    default_transition,
+    enter_extensions,
+    run_fallback,
+    run_step_body,
+    step_hooks,
+)
 from stepwell.runtime._refs import refs_of
 from stepwell.runtime._secrets import mask
 from stepwell.runtime._spec import TaskResult, TaskSpec
@@ -45,6 +51,8 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     )
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
+    # Set before the step runs, so merge_artifacts() in a join never compares them.
+    flow.__dict__.update(implicit_artifacts(spec))
     secret_values: list[str] = []
     sinks: list[Any] = []
     try:
@@ -59,9 +67,16 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
                 state.transition = run_fallback(node, flow, spec.caught)
             else:
                 inputs = state.inputs() if node.is_join else None
-                with step_hooks(node, flow, inputs, secret_values):
-                    function = getattr(flow, spec.step_name)
-                    function(inputs) if node.is_join else function()
+                stood_in = failed = False
+                with step_hooks(node, flow, inputs, secret_values) as plan:
+                    try:
+                        stood_in = run_step_body(node, flow, inputs, plan)
+                    except BaseException:
+                        failed = True  # reaching the end of the block: a decorator swallowed it
+                        raise
+                next_args = flow.__dict__.pop("_sw_next_args", None)
+                if state.transition is None and (stood_in or failed or next_args is not None):
+                    default_transition(node, flow, next_args or {})
         try:
             _check_transition(node, state.transition, spec)
         except TransitionError as exc:
@@ -81,6 +96,16 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
     for sink in sinks:  # e.g. the cards rendered, on success or failure alike
         result.metadata.update(sink.records)
     return result
+
+
+def implicit_artifacts(spec: TaskSpec) -> dict[str, Any]:
+    """What Metaflow keeps on every successful task: ``_task_ok``, ``_success``, ``_foreach_stack``.
+
+    Small values: they travel inline in the task's metadata record, no blob written.
+    A failed attempt stores no artifacts, so these are True wherever they exist.
+    """
+    stack = [ForeachFrame(f.index, f.width) for f in spec.frames if f.kind != "split"]
+    return {"_task_ok": True, "_success": True, "_foreach_stack": stack}
 
 
 def _success(

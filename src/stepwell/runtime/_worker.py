@@ -105,10 +105,12 @@ def run_in_child(
 
 def subprocess_main(flow_cls: Any) -> NoReturn:
     """Entry of ``python flow.py _task`` (the subprocess executor)."""
-    spec, info = pickle.load(sys.stdin.buffer)
+    spec, info, decorators = pickle.load(sys.stdin.buffer)
     from stepwell.graph import build_graph
 
-    ctx = WorkerContext(info=info, flow_cls=flow_cls, graph=build_graph(flow_cls))
+    graph = build_graph(flow_cls)
+    graph[spec.step_name].decorators = decorators  # as the run resolved them
+    ctx = WorkerContext(info=info, flow_cls=flow_cls, graph=graph)
     _line_buffered_streams()
     code = _execute(spec, ctx, int(os.environ[RESULT_FD_ENV]))
     sys.stdout.flush()

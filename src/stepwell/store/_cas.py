@@ -147,11 +147,7 @@ class ContentStore:
             self._cache_put(object_key, buffers, size)
             return BlobRef(key, size, written=False)
         level = self.compression_level
-        if (
-            level is not None
-            and self._compresses()
-            and fmt.should_compress(buffers, size)
-        ):
+        if level is not None and self._compresses() and fmt.should_compress(buffers, size):
             body: list[bytes | memoryview] = [
                 fmt.pack_header(fmt.CODEC_ZSTD, size),
                 fmt.compress(buffers, size, level),

@@ -14,7 +14,9 @@ class KillableFlow(FlowSpec):
 
     @step
     def work(self):
-        time.sleep(0.4)
+        # the last item finishes well after the others, so a kill after the
+        # fifth mark always lands before the run can end
+        time.sleep(1.0 if self.input == 5 else 0.4)
         self.value = self.input * 10
         with open(os.environ["RESUME_TRACE"], "a") as fh:
             fh.write(f"work:{self.input}\n")

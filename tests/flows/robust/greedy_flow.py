@@ -1,4 +1,4 @@
-"""A step asking for more CPUs than any machine here has: refused before the run."""
+"""A step asking for more CPUs than any machine here has: capped, or refused when strict."""
 
 from stepwell import FlowSpec, resources, step
 

@@ -1,4 +1,4 @@
-"""A @project flow whose step looks up the latest ProjectFlow run in its own namespace."""
+"""A @project flow whose step looks up the latest ProjectFlow run of its own branch."""
 
 from stepwell import Flow, FlowSpec, current, project, step
 
@@ -8,7 +8,9 @@ class ProjectPeekFlow(FlowSpec):
     @step
     def start(self):
         latest = Flow("ProjectFlow").latest_run
-        self.seen_run = latest.id if latest is not None else None
+        self.latest_run = latest.id if latest is not None else None
+        mine = list(Flow("ProjectFlow").runs(f"project_branch:{current.branch_name}"))
+        self.seen_run = mine[0].id if mine else None
         self.namespace = current.namespace
         self.next(self.end)
 

@@ -139,3 +139,55 @@ def test_cache_size_takes_units(tmp_path: Path, raw: str, expected: int) -> None
 def test_a_bad_cache_size_says_what_is_valid(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="500M or 10G"):
         load_settings(env={"STEPWELL_CACHE_BYTES": "lots"}, cwd=tmp_path)
+
+
+# -- Metaflow's variable names, read as aliases ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "variable", "raw", "value"),
+    [
+        ("user", "METAFLOW_USER", "grace", "grace"),
+        ("max_workers", "METAFLOW_RUN_MAX_WORKERS", "3", 3),
+        ("max_num_splits", "METAFLOW_RUN_MAX_NUM_SPLITS", "250", 250),
+        ("metadata", "METAFLOW_DEFAULT_METADATA", "local", "local"),
+        ("datastore", "METAFLOW_DEFAULT_DATASTORE", "s3", "s3"),
+        ("environment", "METAFLOW_DEFAULT_ENVIRONMENT", "pypi", "pypi"),
+        ("s3_endpoint_url", "METAFLOW_S3_ENDPOINT_URL", "http://127.0.0.1:9000", None),
+    ],
+)
+def test_each_metaflow_variable_is_an_alias(
+    tmp_path: Path, name: str, variable: str, raw: str, value: object
+) -> None:
+    settings = load_settings(env={variable: raw}, cwd=tmp_path)
+    assert getattr(settings, name) == (raw if value is None else value)
+    assert settings.source(name) == f"env:{variable}"
+
+
+def test_stepwell_variable_wins_over_the_metaflow_one(tmp_path: Path) -> None:
+    env = {"METAFLOW_RUN_MAX_WORKERS": "3", "STEPWELL_MAX_WORKERS": "7", "METAFLOW_USER": "mf"}
+    settings = load_settings(env={**env, "STEPWELL_USER": "sw"}, cwd=tmp_path)
+    assert (settings.max_workers, settings.source("max_workers")) == (7, "env:STEPWELL_MAX_WORKERS")
+    assert (settings.username, settings.source("user")) == ("sw", "env:STEPWELL_USER")
+
+
+def test_local_sysroot_puts_home_next_to_metaflows_datastore(tmp_path: Path) -> None:
+    settings = load_settings(env={"METAFLOW_DATASTORE_SYSROOT_LOCAL": str(tmp_path)}, cwd=tmp_path)
+    assert settings.home == (tmp_path / ".stepwell").resolve()
+    assert settings.datastore_url == str((tmp_path / ".stepwell").resolve())
+    assert settings.source("home") == "env:METAFLOW_DATASTORE_SYSROOT_LOCAL"
+
+
+def test_environment_setting_names_the_valid_values(tmp_path: Path) -> None:
+    assert load_settings(env={}, cwd=tmp_path).environment == "local"
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={"METAFLOW_DEFAULT_ENVIRONMENT": "docker"}, cwd=tmp_path)
+    message = str(info.value)
+    assert "local, pypi, uv, conda" in message and "env:METAFLOW_DEFAULT_ENVIRONMENT" in message
+
+
+def test_every_alias_is_listed_for_the_client_cache_key() -> None:
+    from stepwell.config import setting_variables, variables_of
+
+    assert variables_of("home") == ("STEPWELL_HOME", "METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    assert {"METAFLOW_USER", "METAFLOW_DEFAULT_ENVIRONMENT"} <= set(setting_variables())

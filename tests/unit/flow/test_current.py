@@ -30,7 +30,7 @@ def test_inside_a_step_current_shows_the_task() -> None:
         assert current.parameter_names == ("alpha",)
         with pytest.raises(AttributeError) as unknown:
             current.no_such_thing  # noqa: B018
-        assert "Available:" in str(unknown.value)
+        assert "Available here:" in str(unknown.value)
     assert current.is_running_flow is False
 
 
@@ -46,3 +46,6 @@ def test_current_card_without_a_card_decorator_warns_and_does_nothing() -> None:
         pytest.warns(UserWarning, match="no @card"),
     ):
         current.card.append("anything")
+        current.card["default"].extend(["more"])
+        current.card["default"] = ["replaced"]
+        assert current.card.components == {}

@@ -25,7 +25,10 @@ def test_step_decorators_are_recorded_in_any_order_with_their_attributes() -> No
     names = [d.NAME for d in step_decorators(Flow.start)]
     assert sorted(names) == ["card", "card", "retry"]
     [r] = [d for d in step_decorators(Flow.start) if d.NAME == "retry"]
-    assert r.times == 2 and r.minutes_between_retries == 2
+    assert r.times == 2 and r.minutes_between_retries is None
+    # Metaflow's 2-minute default is for deployed runs; a local run does not wait it.
+    assert r.deployed_delay_minutes == 2 and r.local_delay_seconds == 0
+    assert repr(r) == "@retry(times=2)"
 
 
 def test_flow_decorators_are_recorded() -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from stepwell import FlowSpec, catch, resources, retry, step, timeout
+from stepwell import FlowSpec, batch, catch, kubernetes, resources, retry, step, timeout
 from stepwell.exceptions import ConfigError
 from stepwell.graph import build_graph
-from stepwell.runtime._policies import Admission, Capacity, failure_policies, time_limits
+from stepwell.runtime._policies import (
+    Admission,
+    Capacity,
+    failure_policies,
+    requested_resources,
+    time_limits,
+)
 
 
 class PolicyFlow(FlowSpec):
@@ -55,8 +63,64 @@ def test_a_lone_large_task_always_fits() -> None:
     assert admission.fits("train", running=0)
 
 
-def test_requests_beyond_the_machine_are_refused_naming_the_step() -> None:
+def test_requests_beyond_the_machine_warn_once_and_are_capped() -> None:
+    out = io.StringIO()
     admission = Admission(GRAPH, Capacity(cpus=1, memory_mb=512, gpus=0))
+    lines = admission.check(GRAPH, out=out)
+    assert lines == [
+        "Note: step 'train' asks for cpu=2 (this machine has 1) and memory=1000 MB "
+        "(this machine has 512); this local run caps it to the machine."
+    ]
+    assert out.getvalue() == lines[0] + "\n"
+    admission.take("train")  # capped: the whole machine, so nothing else with needs fits
+    assert not admission.fits("train", running=1)
+    admission.release("train")
+    assert admission.fits("train", running=1)
+
+
+def test_retry_waits_locally_only_when_the_wait_is_written() -> None:
+    class DefaultWait(FlowSpec):
+        @retry(times=1)
+        @step
+        def start(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+
+    assert failure_policies(build_graph(DefaultWait))["start"].delay_seconds == 0
+
+
+class RemoteFlow(FlowSpec):
+    @kubernetes(cpu="3", memory=2048)
+    @resources(cpu=1, memory=8000)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @batch(gpu=1)
+    @step
+    def end(self):
+        pass
+
+
+def test_kubernetes_and_batch_resources_act_as_resources_largest_wins() -> None:
+    graph = build_graph(RemoteFlow)
+    assert requested_resources(graph["start"]) == {"cpu": 3.0, "memory": 8000.0}
+    assert requested_resources(graph["end"]) == {"gpu": 1.0, "cpu": 1.0, "memory": 4096.0}
+    out = io.StringIO()
+    Admission(graph, Capacity(cpus=8, memory_mb=16000, gpus=1)).check(graph, out=out)
+    assert out.getvalue().splitlines() == [
+        "Note: step 'start' has @kubernetes; this local run runs it here, using its cpu, "
+        "memory and gpu as @resources.",
+        "Note: step 'end' has @batch; this local run runs it here, using its cpu, memory "
+        "and gpu as @resources.",
+    ]
+
+
+def test_strict_admission_refuses_requests_beyond_the_machine_naming_the_step() -> None:
+    admission = Admission(GRAPH, Capacity(cpus=1, memory_mb=512, gpus=0), strict=True)
     with pytest.raises(ConfigError) as info:
         admission.check(GRAPH)
     message = str(info.value)

@@ -47,8 +47,25 @@ def test_an_end_step_reads_its_parents_artifact_and_stores_its_own(tmp_path: Pat
     refs = save_artifacts(ctx.store, {"data": 41})
     result = run_task(TaskSpec("TwoStepFlow", "1", "end", "2", parent_refs=refs), ctx)
     assert result.ok, result.traceback
-    assert set(result.artifacts) == {"data", "seen"}
+    assert set(result.artifacts) == {"data", "seen", "_task_ok", "_success", "_foreach_stack"}
     assert result.artifacts["data"] == refs["data"]  # inherited by reference, not re-stored
+
+
+def test_implicit_artifacts_travel_inline_and_hold_the_foreach_stack(tmp_path: Path) -> None:
+    from stepwell.runtime._spec import Frame
+    from stepwell.store import load_artifact
+
+    ctx = _context(TwoStepFlow, tmp_path)
+    refs = save_artifacts(ctx.store, {"data": 41})
+    frames = (Frame("1", "foreach", 2, 5),)
+    spec = TaskSpec("TwoStepFlow", "1", "end", "2", parent_refs=refs, frames=frames)
+    result = run_task(spec, ctx)
+    assert result.ok, result.traceback
+    for name in ("_task_ok", "_success", "_foreach_stack"):
+        assert result.artifacts[name].inline is not None  # no blob written for them
+    assert load_artifact(ctx.store, result.artifacts["_task_ok"]) is True
+    [frame] = load_artifact(ctx.store, result.artifacts["_foreach_stack"])
+    assert (frame.index, frame.num_splits) == (2, 5)
 
 
 def test_a_corrupt_parent_artifact_fails_the_task_naming_artifact_and_task(

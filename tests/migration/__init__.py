@@ -1,0 +1,1 @@
+"""Metaflow's published tutorials, run with only the import changed (issue 15, item 9)."""
