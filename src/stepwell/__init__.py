@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "schedule": "stepwell.decorators",
     "trigger": "stepwell.decorators",
     "trigger_on_finish": "stepwell.decorators",
+    "cache": "stepwell.decorators",
     "StepwellError": "stepwell.exceptions",
     "Metaflow": "stepwell.client",
     "Flow": "stepwell.client",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:
     from stepwell.data import S3, S3GetObject, S3Object, S3PutObject
     from stepwell.decorators import (
         batch,
+        cache,
         card,
         catch,
         conda,

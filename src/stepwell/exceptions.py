@@ -208,3 +208,17 @@ class CaughtException(Exception):
 
     def __str__(self) -> str:
         return f"{self.exception_type}: {self.message}"
+
+
+class RunStopped(BaseException):
+    """The run's process got SIGTERM (or SIGHUP): its tasks are stopped, the run recorded so.
+
+    A BaseException, like KeyboardInterrupt: it ends the scheduler's loop wherever it is.
+    """
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+        super().__init__(f"stopped by {self.signal_name}")

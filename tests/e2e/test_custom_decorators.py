@@ -75,7 +75,7 @@ def test_the_baseflow_pattern(stepwell_home: Path, tmp_path: Path) -> None:
     [
         ("nosuch.deco", "Cannot import 'nosuch' for decorator 'nosuch.deco'"),
         ("mydecorators.nothing", "Module 'mydecorators' has no decorator 'nothing'"),
-        ("bogus", "No decorator named 'bogus'. Known: batch, card, catch"),
+        ("bogus", "No decorator named 'bogus'. Known: batch, cache, card, catch"),
     ],
 )
 def test_a_with_naming_nothing_usable_is_explained(
@@ -146,3 +146,15 @@ def test_a_mutator_adds_a_flow_decorator_and_removes_a_step_one(
     start = run.artifacts("start")
     assert start["gone"] is None  # the mutator removed @environment
     assert start["project"] == "reshaped"  # and added @project
+
+
+def test_show_lists_the_mutators_next_to_the_decorators_as_written(stepwell_home: Path) -> None:
+    out = _run("mutated_flow.py", "show", home=stepwell_home)
+    assert out.returncode == 0, out.stderr
+    assert "Mutators (applied when a run starts; the steps below are as written):" in out.stdout
+    assert "    @resilient(times=1)" in out.stdout and "    @limits_linter()" in out.stdout
+    start = out.stdout[out.stdout.index("Step start") :]
+    assert start.splitlines()[1:3] == [
+        "    @with_env(value=limits.tag)",
+        "    @resources(cpu=64, gpu=None, memory=4096, disk=None, shared_memory=None)",
+    ]

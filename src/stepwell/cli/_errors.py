@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import click
 
-from stepwell.exceptions import StepwellError
+from stepwell.exceptions import RunStopped, StepwellError
 
 T = TypeVar("T")
 
@@ -31,6 +31,9 @@ def cli_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except RunStopped as exc:
+        click.echo(f"Stopped by {exc.signal_name}: the run's tasks were stopped.", err=True)
+        sys.exit(exc.exit_code)
     except Exception:
         click.echo("Internal error in stepwell (please report it):", err=True)
         click.echo(traceback.format_exc(), err=True)

@@ -265,6 +265,7 @@ _RUN_OPTIONS = [
     click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures."),
     click.option("--with", "with_run", multiple=True, metavar="DECORATOR[:k=v,...]",
                  help="Add a step decorator to every step, e.g. --with retry:times=2."),
+    click.option("--no-cache", is_flag=True, help="Run @cache steps, reusing no earlier task."),
 ]  # fmt: skip
 
 
@@ -303,6 +304,7 @@ def _execute(
             resume=resume,
             branch=ctx.obj["branch"],
             production=ctx.obj["production"],
+            use_cache=not options["no_cache"],
         )
     sys.exit(0 if outcome.ok else 1)
 

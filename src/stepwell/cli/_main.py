@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 import types
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ import click
 from stepwell.cli import _server
 from stepwell.cli._db import db
 from stepwell.cli._errors import cli_errors
+from stepwell.cli._gc import gc
 from stepwell.cli._readcmds import add_read_commands
+from stepwell.cli._settings_cmd import settings
 from stepwell.cli._toplevel import apply_top_level, top_level_argv, top_level_options
+from stepwell.cli._verify import verify
+from stepwell.exceptions import StepwellError
 
 #: Options before FLOW_FILE are top-level ones; everything after it goes to the flow's command.
 _PASS_THROUGH = {"allow_interspersed_args": False, "allow_extra_args": True}
@@ -30,8 +35,23 @@ def _exec_flow_file(path: str, argv: list[str]) -> None:
     sys.modules["__main__"] = module
     sys.argv = [str(file), *argv]
     sys.path.insert(0, str(file.parent))
-    code = compile(file.read_bytes(), str(file), "exec")
-    exec(code, module.__dict__)  # a main block calling Flow() exits from inside
+    try:
+        code = compile(file.read_bytes(), str(file), "exec")
+        exec(code, module.__dict__)  # a main block calling Flow() exits from inside
+    except SyntaxError as exc:
+        raise FlowFileError(
+            f"{exc.msg}.\n{(exc.text or '').rstrip()}", location=f"{exc.filename}:{exc.lineno}"
+        ) from None
+    except Exception as exc:
+        if not _raised_by_user_code(exc):
+            raise
+        from stepwell.runtime._task import format_user_traceback
+
+        raise FlowFileError(
+            f"importing it raised {type(exc).__name__}: {exc}\n"
+            f"{format_user_traceback(exc).rstrip()}",
+            location=_user_location(exc, file),
+        ) from None
     flows = flows_in_module(module)
     if len(flows) != 1:
         names = ", ".join(f.__name__ for f in flows) or "none"
@@ -39,6 +59,23 @@ def _exec_flow_file(path: str, argv: list[str]) -> None:
             f"{path} must define exactly one FlowSpec subclass (found: {names})."
         )
     run_flow_cli(flows[0], argv)
+
+
+class FlowFileError(StepwellError):
+    headline = "The flow file cannot be loaded"
+
+
+def _raised_by_user_code(exc: BaseException) -> bool:
+    """True unless the innermost frame outside Python's import machinery is stepwell's."""
+    package = str(Path(__file__).resolve().parents[1])
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    return not frames or not frames[-1].filename.startswith(package)
+
+
+def _user_location(exc: BaseException, file: Path) -> str | None:
+    """``file:line`` of the innermost frame in the flow file (where its import failed)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
+    return f"{file}:{frames[-1].lineno}" if frames else None
 
 
 def _flow_argv(ctx: click.Context, name: str, values: dict[str, Any]) -> list[str]:
@@ -141,9 +178,10 @@ def ui(host: str, port: int, token: str | None) -> None:
 
 
 main.add_command(db)
-main.add_command(__import__("stepwell.cli._settings_cmd", fromlist=["settings"]).settings)
-
+main.add_command(settings)
 main.add_command(_server.server)  # stepwell server [token create|list|revoke]
+main.add_command(verify)  # stepwell verify [--repair] [FLOW[/RUN]]
+main.add_command(gc)  # stepwell gc --keep-last N --older-than DAYS
 
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

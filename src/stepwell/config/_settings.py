@@ -61,6 +61,20 @@ def _path(raw: Any, source: str) -> Path:
     return Path(os.path.expanduser(str(raw))).resolve()
 
 
+def _home(raw: Any, source: str) -> Path:
+    """A directory (created on first use); a file of that name is refused here, not later."""
+    path = _path(raw, source)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"Setting 'home' is {path} (from {source}), which is a file: stepwell keeps its "
+            "runs in a directory there. Point STEPWELL_HOME at a directory (it is created if "
+            "missing).",
+            setting="home",
+            value=str(path),
+        )
+    return path
+
+
 def _bytes(raw: Any, source: str) -> int:
     """A size in bytes: a whole number, or one with a unit (``512M``, ``10G``, ``1T``)."""
     text = str(raw).strip().upper().removesuffix("B").removesuffix("I")
@@ -136,13 +150,31 @@ def _metadata(raw: Any, source: str) -> str:
     )
 
 
+def _days(name: str) -> Callable[[Any, str], float]:
+    def parse(raw: Any, source: str) -> float:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = -1.0
+        if not value >= 0 or value == float("inf"):
+            raise ConfigError(
+                f"Setting '{name}' must be a number of days (0 or more, e.g. 30 or 0.5), "
+                f"got {raw!r} (from {source}).",
+                setting=name,
+                value=raw,
+            )
+        return value
+
+    return parse
+
+
 def _default_executor() -> str:
     return "fork" if hasattr(os, "fork") else "subprocess"
 
 
 # name -> (parser, default factory)
 _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
-    "home": (_path, lambda: Path.home() / ".stepwell"),
+    "home": (_home, lambda: Path.home() / ".stepwell"),
     "executor": (_choice("executor", ("fork", "subprocess")), _default_executor),
     "max_workers": (_positive_int("max_workers"), lambda: os.cpu_count() or 1),
     "max_num_splits": (_positive_int("max_num_splits"), lambda: 100_000),
@@ -161,6 +193,10 @@ _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "resources_strict": (_flag("resources_strict"), lambda: False),
     # The files of the flow's directory that go into its code package, by suffix.
     "package_suffixes": (_suffixes, lambda: (".py",)),
+    # Retention for `stepwell gc` without options: keep each flow's N newest runs and/or
+    # delete only runs started more than D days ago. Unset: gc deletes no run unless told.
+    "gc_keep_last": (_positive_int("gc_keep_last"), lambda: None),
+    "gc_older_than_days": (_days("gc_older_than_days"), lambda: None),
 }
 
 #: Metaflow's names for the same settings, read when stepwell's own are not set

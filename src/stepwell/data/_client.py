@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -20,6 +21,9 @@ from stepwell.store._s3conn import S3Options, S3Url, check_fork_safe, explain, o
 
 #: Metaflow-only constructor arguments: accepted; see the S3 class docstring for each.
 _METAFLOW_ONLY = ("encryption", "role", "session_vars", "client_params")
+
+#: HTTP 416 as a status, not digits of a port or a key ("127.0.0.1:41623").
+_STATUS_416 = re.compile(r"(?<![\w:./-])416(?![\w])")
 
 
 class S3:
@@ -251,7 +255,7 @@ class S3:
                 return S3Object(self._prefix_of(key), loc.url, exists=False, key=key)
             raise missing from None
         except Exception as err:
-            if "InvalidRange" in str(err) or "416" in str(err):
+            if "InvalidRange" in str(err) or _STATUS_416.search(str(err)):
                 raise S3Error(
                     f"Could not download {loc.url}: the range offset={offset}, length={length} "
                     "starts past the end of the object.",

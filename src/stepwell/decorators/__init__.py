@@ -18,6 +18,7 @@ from stepwell.decorators._flow_level import (
 )
 from stepwell.decorators._step_level import (
     BatchDecorator,
+    CacheDecorator,
     CardDecorator,
     CatchDecorator,
     CondaDecorator,
@@ -50,6 +51,7 @@ conda = make_decorator(CondaDecorator)
 conda_base = make_decorator(CondaBaseDecorator)
 kubernetes = make_decorator(KubernetesDecorator)
 batch = make_decorator(BatchDecorator)
+cache = make_decorator(CacheDecorator)
 
 DECORATORS: dict[str, type[Decorator]] = {
     cls.NAME: cls
@@ -72,12 +74,14 @@ DECORATORS: dict[str, type[Decorator]] = {
         CondaBaseDecorator,
         KubernetesDecorator,
         BatchDecorator,
+        CacheDecorator,
     )
 }
 
 __all__ = [
     "DECORATORS",
     "batch",
+    "cache",
     "card",
     "catch",
     "conda",

@@ -284,3 +284,33 @@ class BatchDecorator(_ComputeDecorator):
     log_options: Any = None
     executable: str | None = None
     privileged: bool = False
+
+
+@dataclass(repr=False)
+class CacheDecorator(StepDecorator):
+    """Reuse an earlier successful task of this step when its code and inputs are the same.
+
+    The task is skipped, and its artifacts are the earlier task's (by reference),
+    when the step's code (its source and the flow-package code it names), its
+    input artifacts and the run's parameters hash to the same key. An entry
+    older than ``days + hours + minutes + seconds`` (all 0: never) is not used;
+    ``key`` adds text of the user's own to the key (e.g. a data version).
+    """
+
+    NAME = "cache"
+    seconds: float = 0
+    minutes: float = 0
+    hours: float = 0
+    days: float = 0
+    key: str | None = None
+
+    def validate(self) -> None:
+        for attr in ("seconds", "minutes", "hours", "days"):
+            if getattr(self, attr) < 0:
+                self._fail(f"@cache({attr}={getattr(self, attr)}): must be 0 or more.")
+
+    @property
+    def expire_seconds(self) -> float | None:
+        """How old a reused task may be, in seconds; None: no limit."""
+        total = self.seconds + 60 * self.minutes + 3600 * self.hours + 86400 * self.days
+        return total or None

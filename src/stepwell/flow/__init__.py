@@ -25,6 +25,7 @@ from stepwell.flow._decorators import (
 from stepwell.flow._flowspec import (
     IMPLICIT_ARTIFACTS,
     INTERNAL_PREFIX,
+    RESERVED_ATTRIBUTES,
     FlowSpec,
     FlowStep,
     ForeachFrame,
@@ -51,6 +52,7 @@ from stepwell.flow._user_decorators import (
 __all__ = [
     "IMPLICIT_ARTIFACTS",
     "INTERNAL_PREFIX",
+    "RESERVED_ATTRIBUTES",
     "USER_SKIP_STEP",
     "Config",
     "ConfigExpr",

@@ -71,6 +71,12 @@ class ForeachFrame(NamedTuple):
 #: Artifacts every successful task keeps, as in Metaflow; names a user may read.
 IMPLICIT_ARTIFACTS = ("_task_ok", "_success", "_foreach_stack")
 
+#: What a step may not assign on ``self``: the flow's own API (values stepwell gives the
+#: step, or methods an artifact of that name would hide).
+RESERVED_ATTRIBUTES = frozenset(
+    {"name", "script_name", "input", "index", "next", "foreach_stack", "merge_artifacts"}
+)
+
 
 class FlowStep:
     """One step as ``for step in self`` yields it: its name, decorators and docstring.
@@ -182,6 +188,13 @@ class FlowSpec:
             yield FlowStep(name, getattr(self, name))
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in RESERVED_ATTRIBUTES:
+            raise FlowAttributeError(
+                f"self.{name} = ... : '{name}' is part of the flow's API "
+                f"({', '.join(sorted(RESERVED_ATTRIBUTES))} are), so an artifact cannot take "
+                f"that name. Store the value under another name, e.g. self.{name}_value.",
+                attribute=name,
+            )
         if _is_class_constant(type(self), name):
             raise FlowAttributeError(
                 f"self.{name} = ... : '{name}' is a class-level attribute of "

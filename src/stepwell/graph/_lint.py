@@ -17,6 +17,7 @@ from stepwell.exceptions import LintError
 from stepwell.flow import FlowSpec
 from stepwell.graph._build import build_graph
 from stepwell.graph._findings import Finding
+from stepwell.graph._lint_cache import cache_checks
 from stepwell.graph._nodes import FlowGraph, StepNode
 from stepwell.graph._structure import analyze
 
@@ -98,6 +99,7 @@ def _step_checks(graph: FlowGraph, node: StepNode) -> Iterator[Finding]:
     yield from _signature_checks(node)
     yield from _next_checks(graph, node)
     yield from node.parse_issues
+    yield from cache_checks(node)
     if node.is_end:
         return  # its transition is reported above; its targets do not matter
     for target in node.out_steps:

@@ -11,10 +11,11 @@ import ast
 import inspect
 import linecache
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from stepwell.exceptions import FlowDefinitionError
+from stepwell.flow import RESERVED_ATTRIBUTES
 from stepwell.graph._findings import Finding
 from stepwell.graph._nodes import StepNode
 
@@ -48,16 +49,64 @@ def read_step(name: str, func: Callable[..., Any], sources: SourceIndex) -> Step
         file=file,
         line=func_def.lineno,
     )
+    reserved = tuple(_reserved_assignments(node, func_def))
     tail = func_def.body[-1]
     call = _next_call(tail.value) if isinstance(tail, ast.Expr) else None
     if call is None:
         node.next_line = _stray_next_line(func_def)
+        node.parse_issues = reserved
         return node
     node.next_line = call.lineno
     issues: list[str] = []
     _read_call(node, call, issues)
-    node.parse_issues = tuple(_malformed(node, text) for text in issues)
+    node.parse_issues = (*reserved, *(_malformed(node, text) for text in issues))
     return node
+
+
+def _reserved_assignments(node: StepNode, func_def: _Func) -> Iterator[Finding]:
+    """``self.next = ...`` and the like: a finding per assignment to a reserved attribute."""
+    for item in ast.walk(func_def):
+        targets: list[ast.expr] = []
+        if isinstance(item, ast.Assign):
+            targets = list(item.targets)
+        elif isinstance(item, (ast.AugAssign, ast.AnnAssign)):
+            targets = [item.target]
+        elif isinstance(item, ast.Delete):
+            targets = list(item.targets)
+        elif (
+            isinstance(item, ast.Call)
+            and isinstance(item.func, ast.Name)
+            and item.func.id in ("setattr", "delattr")
+            and len(item.args) >= 2
+            and isinstance(item.args[0], ast.Name)
+            and item.args[0].id == "self"
+            and isinstance(item.args[1], ast.Constant)
+            and item.args[1].value in RESERVED_ATTRIBUTES
+        ):
+            yield _reserved(node, str(item.args[1].value), item.lineno)
+            continue
+        for target in targets:
+            for part in ast.walk(target):
+                if (
+                    isinstance(part, ast.Attribute)
+                    and isinstance(part.value, ast.Name)
+                    and part.value.id == "self"
+                    and part.attr in RESERVED_ATTRIBUTES
+                    and isinstance(part.ctx, (ast.Store, ast.Del))
+                ):
+                    yield _reserved(node, part.attr, part.lineno)
+
+
+def _reserved(node: StepNode, name: str, line: int) -> Finding:
+    return Finding(
+        "reserved-attribute",
+        f"assigns self.{name}, which is part of the flow's API "
+        f"({', '.join(sorted(RESERVED_ATTRIBUTES))}); an artifact cannot take that name.",
+        node.file,
+        line,
+        node.name,
+        f"Store the value under another name, e.g. self.{name}_value.",
+    )
 
 
 def _malformed(node: StepNode, text: str) -> Finding:

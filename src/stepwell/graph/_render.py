@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from stepwell.flow import FlowSpec
+from stepwell.flow import FlowSpec, flow_mutators, step_mutators
 from stepwell.graph._nodes import FlowGraph, StepNode
 
 _SHAPES = {
@@ -33,8 +33,13 @@ def render_text(graph: FlowGraph, flow_cls: type[FlowSpec]) -> str:
     if configs:
         lines += ["", "Configs:"]
         lines.extend(_config_line(c) for c in configs)
+    mutators = flow_mutators(flow_cls)
+    if mutators:
+        lines += ["", "Mutators (applied when a run starts; the steps below are as written):"]
+        lines.extend(f"    {m!r}" for m in mutators)
     for node in graph.sorted_nodes():
         lines += ["", f"Step {node.name}" + (f"  ({node.kind})" if node.kind != "linear" else "")]
+        lines.extend(f"    {m!r}" for m in step_mutators(getattr(flow_cls, node.name, None)))
         lines.extend(f"    {d!r}" for d in node.decorators)
         if node.doc:
             lines.extend(_indent(node.doc))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from stepwell.exceptions import MetadataError
 from stepwell.metadata._records import (
@@ -253,5 +253,49 @@ class MetadataStore(abc.ABC):
         return MetadataError(
             f"This metadata store ({type(self).__name__}) keeps no accounts: API tokens "
             "for 'stepwell server' need a SQL metadata store (SQLite or PostgreSQL).",
+            store=type(self).__name__,
+        )
+
+    # -- the step cache: @cache finds an earlier task with the same key (optional) ------
+
+    def find_cached_task(
+        self, flow_name: str, step_name: str, cache_key: str, *, since: float | None = None
+    ) -> TaskRecord | None:
+        """The newest successful task of ``flow_name``'s step ``step_name`` whose task
+        metadata entry ``cache_key`` is ``cache_key`` (stored as JSON text: a JSON string),
+        of any run, finished at or after ``since`` when given; else ``None``.
+
+        Only the attempt that succeeded counts: a failed attempt is never returned.
+        A store that keeps no such index returns ``None`` (every @cache step runs).
+        """
+        return None
+
+    # -- garbage collection: deleting runs and marking their blobs (optional) --------------
+
+    def delete_runs(self, flow_name: str, run_ids: Sequence[str]) -> list[str]:
+        """Delete runs of ``flow_name`` and all their records (tags, tasks, lineage,
+        artifacts, reads, task metadata) in one transaction; return the ids deleted.
+
+        A run still running (stored ``running`` with a fresh heartbeat) is never
+        deleted, and unknown ids are skipped: both are left out of the result.
+        Blobs are not touched: ``stepwell gc`` frees those no run refers to.
+        """
+        raise self._no_gc()
+
+    def blob_references(self, *, exclude: Collection[str] = ()) -> Iterator[str]:
+        """Every blob key the records of the runs refer to, except runs ``exclude``.
+
+        The keys of artifacts (written and read), of code packages (``code_key``),
+        and every 64-hex-digit token in task metadata values (cards, foreach
+        items): the mark phase of garbage collection. Keys may repeat. Runs are
+        read in chunks, so memory holds one chunk's rows, and runs begun while
+        the keys are read are included.
+        """
+        raise self._no_gc()
+
+    def _no_gc(self) -> MetadataError:
+        return MetadataError(
+            f"This metadata store ({type(self).__name__}) cannot delete runs: 'stepwell gc' "
+            "needs a SQL metadata store (SQLite or PostgreSQL).",
             store=type(self).__name__,
         )

@@ -22,6 +22,8 @@ Tables (every lookup the store makes is served by a primary key or an index):
 - ``api_tokens``: the UI server's accounts, one row per token: its user, the
   SHA-256 of its secret (unique: a sign-in is one index probe), when it was
   created, last used and revoked. The secret itself is never stored.
+- ``ix_task_metadata_cache_key``: the ``cache_key`` entries of ``task_metadata``
+  by value, so @cache finds an earlier task with the same key in one probe.
 """
 
 from __future__ import annotations
@@ -151,6 +153,14 @@ MIGRATIONS: tuple[Migration, ...] = (
                 revoked_at DOUBLE PRECISION
             )""",
             "CREATE INDEX ix_api_tokens_user ON api_tokens (user_name, created_at)",
+        ),
+    ),
+    Migration(
+        5,
+        "@cache: task metadata 'cache_key' by value (a partial index: those rows only)",
+        (
+            "CREATE INDEX ix_task_metadata_cache_key ON task_metadata (value)"
+            " WHERE name = 'cache_key'",
         ),
     ),
 )

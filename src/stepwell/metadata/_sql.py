@@ -38,10 +38,12 @@ from stepwell.metadata._rows import (
     run_filters,
 )
 from stepwell.metadata._sql_accounts import AccountQueries
+from stepwell.metadata._sql_cache import CacheQueries
+from stepwell.metadata._sql_gc import GcQueries
 from stepwell.metadata._sql_tasks import TaskQueries
 
 
-class SqlMetadataStore(AccountQueries, TaskQueries, MetadataStore):
+class SqlMetadataStore(AccountQueries, CacheQueries, GcQueries, TaskQueries, MetadataStore):
     """A :class:`MetadataStore` on a :class:`SqlDatabase` (the backends subclass it).
 
     Args:

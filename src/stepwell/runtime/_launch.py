@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stepwell.config import Settings
-from stepwell.exceptions import ConfigError, StepwellError
+from stepwell.exceptions import ConfigError, RunStopped, StepwellError
 from stepwell.flow import FlowDecorator, FlowSpec, StepMutator, resolve_decorator
 from stepwell.metadata import is_local, open_configured_metadata
 from stepwell.runtime._params import StoredValue, resolve_parameters
@@ -40,6 +43,7 @@ def start_run(
     resume: ResumeRequest | None = None,
     branch: str | None = None,
     production: bool = False,
+    use_cache: bool = True,
 ) -> RunOutcome:
     """Validate everything that can be validated, then run (or resume) the flow locally."""
     from stepwell.graph import check_flow
@@ -92,6 +96,7 @@ def start_run(
         cache_bytes=settings.cache_bytes,
         metadata=settings.metadata,
         package_suffixes=tuple(settings.package_suffixes),
+        use_cache=use_cache,
     )
     run = LocalRun(
         flow_cls,
@@ -103,7 +108,29 @@ def start_run(
         reporter=reporter or make_reporter(quiet),
         metadata_factory=lambda: open_configured_metadata(settings),
     )
-    return run.run()
+    with _stop_on_signals():
+        return run.run()
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM / SIGHUP end the run as Ctrl-C does: tasks stopped, the run recorded as stopped.
+
+    Only the main thread may set handlers; elsewhere the defaults stay.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise RunStopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _check_metadata(settings: Settings) -> None:

@@ -8,14 +8,33 @@ most ``refresh_interval`` apart, with no thread of its own.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import IO, Any
 
 from stepwell.runtime._spec import TaskResult, TaskSpec
 
 _DETAIL_LIMIT = 8  # per-task lines for a step's first tasks; then aggregated progress
+
+
+def _write(stream: IO[str], emit: Callable[[], None]) -> None:
+    """Write with ``emit``; a reader that went away (``| head``) never fails the run.
+
+    On a broken pipe the stream's descriptor is pointed at /dev/null, so later
+    writes, and Python's flush at exit, are silently dropped.
+    """
+    try:
+        emit()
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass  # a stream without a descriptor (tests): nothing more to silence
 
 
 class Reporter:
@@ -38,11 +57,12 @@ class Reporter:
         self.flow_name = ""
 
     def status(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        _write(self.err, lambda: print(text, file=self.err, flush=True))
 
     def log_line(self, stream: str, line: str) -> None:
         if not self.quiet:
-            print(line, file=self.out if stream == "stdout" else self.err, flush=True)
+            target = self.out if stream == "stdout" else self.err
+            _write(target, lambda: print(line, file=target, flush=True))
 
     def run_started(self, flow_name: str, run_id: str, user: str) -> None:
         self.flow_name = flow_name
@@ -135,11 +155,11 @@ class RichReporter(Reporter):
         self._started = time.monotonic()
 
     def status(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)
+        _write(sys.stderr, lambda: self.console.print(text, markup=False, highlight=False))
 
     def log_line(self, stream: str, line: str) -> None:
         if not self.quiet:
-            self.console.print(line, markup=False, highlight=False)
+            _write(sys.stderr, lambda: self.console.print(line, markup=False, highlight=False))
 
     def run_started(self, flow_name: str, run_id: str, user: str) -> None:
         super().run_started(flow_name, run_id, user)

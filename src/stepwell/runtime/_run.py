@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepwell._crashpoints import crash_point
 from stepwell.flow import FlowSpec
+from stepwell.runtime._cache import StepCache
 from stepwell.runtime._context import RunInfo, WorkerContext
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
 from stepwell.runtime._logs import LogUploader, TaskLog
@@ -57,6 +59,7 @@ class RunOptions:
     cache_bytes: int = 0  # the size this machine's blob cache of a remote datastore is kept to
     metadata: str = "local"  # where runs are recorded: "local" or a postgresql:// URL
     package_suffixes: tuple[str, ...] = (".py",)  # the files the code package takes
+    use_cache: bool = True  # --no-cache: @cache steps run (and record their keys) all the same
 
 
 @dataclass
@@ -99,6 +102,7 @@ class LocalRun:
         self._time_limits = time_limits(graph)
         self._deadlines: dict[tuple[str, int], float] = {}
         self._resume: Resume | None = None
+        self._cache: StepCache | None = None
         self._log_uploader: LogUploader | None = None
 
     # -- the loop's plumbing ---------------------------------------------------------
@@ -192,6 +196,12 @@ class LocalRun:
                 self.metadata, info.flow_name, self.options.origin_run_id,
                 set(self.options.rerun_steps),
             )  # fmt: skip
+        if any(node.decorator("cache") is not None for node in self.graph):
+            self._cache = StepCache(
+                self.metadata, self.graph, self.flow_cls, flow_file=self.options.flow_file,
+                datastore=info.datastore_url, version=_stepwell_version(),
+                lookup=self.options.use_cache,
+            )  # fmt: skip
         scheduler = self._scheduler(run_id)
         try:  # storing the parameters may fail too (the datastore went away): a failed run
             scheduler.start(self._save_parameters(worker))
@@ -210,6 +220,8 @@ class LocalRun:
             info.flow_name, run_id, "succeeded" if ok else "failed", error=error
         )
         outcome = RunOutcome(run_id, ok, scheduler.failed_tasks, time.monotonic() - started)
+        if self._cache is not None and self._cache.hits and not self.reporter.quiet:
+            self.reporter.status(f"{self._cache.hits} task(s) reused from the @cache.")
         self.reporter.run_finished(outcome)
         return outcome
 
@@ -336,6 +348,16 @@ class LocalRun:
             if spec is None:
                 break
             cloned = self._resume.clone(spec) if self._resume is not None else None
+            if cloned is None and self._cache is not None and self._cache.applies(spec):
+                if clones and self.graph[spec.step_name].is_join:  # its key reads its inputs
+                    self.metadata.record_tasks([_outcome(s, r) for s, r in clones])
+                    clones = []
+                cached = self._cache.reuse(spec)
+                if cached is not None:  # @cache: an earlier task stands in; nothing runs
+                    clones.append((spec, cached))
+                    scheduler.task_succeeded(spec, cached)
+                    self._cache.report(self.reporter, spec, cached)
+                    continue
             if cloned is not None:  # resume: the origin's task stands in; nothing runs
                 clones.append((spec, cloned))
                 scheduler.task_succeeded(spec, cloned)
@@ -410,7 +432,12 @@ class LocalRun:
             self._admission.release(handle.spec.step_name)
             self._deadlines.pop(handle.spec.key, None)
         results = [(h.spec, self._result(h)) for h in finished]
+        if self._cache is not None:
+            for spec, result in results:
+                self._cache.finished(spec, result)
+        crash_point("scheduler.before-record")
         self.metadata.record_tasks([_outcome(spec, result) for spec, result in results])
+        crash_point("scheduler.after-record")
         for spec, result in results:
             if result.ok:
                 scheduler.task_succeeded(spec, result)

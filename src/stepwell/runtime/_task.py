@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from stepwell._crashpoints import crash_point
 from stepwell.exceptions import ForeachError, StepwellError, TransitionError
 from stepwell.flow import CurrentInfo, FlowSpec, ForeachFrame, Transition, use_current
 from stepwell.runtime._context import WorkerContext
@@ -84,8 +85,8 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
             raise
         result = _success(spec, ctx, flow, state, started)
     except BaseException as exc:  # the error boundary: anything the step does
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+        # KeyboardInterrupt too: a task has its own process group, so the terminal's
+        # Ctrl-C never reaches it (the scheduler stops it); one raised here is the step's.
         result = _failure(spec, exc, started)
         if secret_values:  # a secret in an exception message is not shown or stored either
             result.exception = mask(result.exception, secret_values)
@@ -126,7 +127,9 @@ def _success(
         exc.location = exc.location or where
         raise
     artifacts = dict(state.inherited)
+    crash_point("task.before-blobs", spec.step_name)
     artifacts.update(save_artifacts(ctx.store, state.changed_artifacts(flow)))
+    crash_point("task.after-blobs", spec.step_name)
     return TaskResult(
         task_id=spec.task_id,
         attempt=spec.attempt,

@@ -1,4 +1,11 @@
-"""ContentStore: blobs addressed by the BLAKE3 hash of their uncompressed bytes."""
+"""ContentStore: blobs addressed by the BLAKE3 hash of their uncompressed bytes.
+
+Integrity (see ``_integrity``): a blob found corrupt on read is quarantined (moved
+to ``quarantine/``, so it no longer counts as stored) and the error says so; a
+save of content whose key is stored checks the stored copy first (its size and
+"verified" stamp, or its hash when it was never verified) and quarantines and
+rewrites a damaged one.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ import mmap
 import os
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
-from stepwell.exceptions import BlobNotFoundError, StorageError
+from stepwell.exceptions import BlobNotFoundError, CorruptBlobError, StorageError
 from stepwell.store import _blobformat as fmt
-from stepwell.store._storage import BlobData, Storage, as_buffers
+from stepwell.store import _integrity as integrity
+from stepwell.store._integrity import BlobCheck, QuarantineNote
+from stepwell.store._storage import BlobData, BlobInfo, Storage, as_buffers
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +74,12 @@ class ContentStore:
     are verified like any other; a damaged one is dropped and read again from
     ``storage``. :func:`prune_cache` keeps the folder under a size.
 
+    A blob of ``storage`` found corrupt on read is quarantined (:meth:`quarantine`)
+    before the error is raised, so the next save of its content stores it again;
+    a save of content already stored checks the stored copy (cheaply when it was
+    verified before) and quarantines and rewrites it when it is damaged.
+    ``clock`` (seconds since the epoch) dates quarantine notes.
+
     Example:
         >>> store = ContentStore(LocalStorage(tmp_path))  # doctest: +SKIP
         >>> [ref] = store.save_blobs([b"hello"])  # doctest: +SKIP
@@ -80,9 +96,13 @@ class ContentStore:
         mmap_threshold: int = 64 << 10,
         compress_local: bool = False,
         cache: Storage | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.storage = storage
         self.cache = cache
+        self.clock = clock
+        #: object key -> fingerprint of a stored copy this process found whole
+        self._trusted: dict[str, str] = {}
         self.max_threads = max_threads or min(16, (os.cpu_count() or 1) + 4)
         self.compression_level = compression_level
         self.compress_local = compress_local
@@ -143,7 +163,9 @@ class ContentStore:
         size = sum(len(buffer) for buffer in buffers)
         key = fmt.hash_buffers(buffers, size)
         object_key = self.object_key(key)
-        if self.storage.exists(object_key):
+        stored = self._stored_copy(object_key, key, size)
+        if stored is True:
+            self._keep_alive(object_key, size)
             self._cache_put(object_key, buffers, size)
             return BlobRef(key, size, written=False)
         level = self.compression_level
@@ -154,9 +176,157 @@ class ContentStore:
             ]
         else:
             body = [fmt.pack_header(fmt.CODEC_NONE, size), *buffers]
-        self.storage.save_bytes(object_key, body, overwrite=False)
+        # None: a damaged copy could not be moved aside, so it is replaced in place
+        self.storage.save_bytes(object_key, body, overwrite=stored is None)
+        if size >= integrity.STAMP_MIN_BYTES:  # hashed on the way in: verified
+            with contextlib.suppress(StorageError):
+                self._stamp(object_key, self.storage.info(object_key))
         self._cache_put(object_key, buffers, size)
         return BlobRef(key, size)
+
+    def _stored_copy(self, object_key: str, key: str, size: int) -> bool | None:
+        """Whether a whole copy of the payload is stored: True (keep it), False (absent,
+        or damaged and quarantined: write it) or None (damaged or unreadable, and still
+        there: replace it)."""
+        try:
+            info = self.storage.info(object_key)
+        except BlobNotFoundError:
+            return False
+        fingerprint = integrity.fingerprint(info)
+        if info.size > fmt.HEADER_SIZE + size or info.size < fmt.HEADER_SIZE:
+            check = BlobCheck(key, "damaged", f"it holds {info.size} bytes for a payload of {size}")
+        elif self._trusted.get(object_key) == fingerprint:
+            return True
+        elif size >= integrity.STAMP_MIN_BYTES and (
+            integrity.read_stamp(self.storage, object_key) == fingerprint
+        ):
+            self._remember(object_key, fingerprint)
+            return True
+        else:
+            check = self._check(object_key, key, info)
+        if check.ok:
+            if size >= integrity.STAMP_MIN_BYTES:
+                self._stamp(object_key, info)
+            self._remember(object_key, fingerprint)
+            return True
+        if check.status == "missing":  # quarantined or deleted meanwhile: write it
+            return False
+        if check.status != "damaged":  # unreadable: replace it with these whole bytes
+            return None
+        try:
+            self.quarantine(key, check.reason, by="save")
+        except StorageError:
+            return None
+        return False
+
+    def _keep_alive(self, object_key: str, size: int) -> None:
+        """A stored blob is about to be referenced again: make it recent for ``stepwell gc``.
+
+        gc keeps every blob modified within its grace period (it may be referenced by a
+        run still writing), so the blob's time is set to now; at most once a minute, so
+        a foreach storing one value a thousand times touches it once. Where the backend
+        cannot (S3), see gc's limits.
+        """
+        if self.storage.is_remote:
+            return
+        try:
+            info = self.storage.info(object_key)
+            if time.time() - info.modified < _KEEP_ALIVE_SECONDS:
+                return
+            self.storage.touch(object_key)
+            info = self.storage.info(object_key)
+        except StorageError:  # gone meanwhile: the next save writes it
+            return
+        if size >= integrity.STAMP_MIN_BYTES:
+            self._stamp(object_key, info)  # it was trusted a moment ago: still is, at its new time
+        else:
+            self._remember(object_key, integrity.fingerprint(info))
+
+    def _remember(self, object_key: str, fingerprint: str) -> None:
+        if len(self._trusted) >= _TRUSTED_MAX:
+            self._trusted.clear()
+        self._trusted[object_key] = fingerprint
+
+    def _stamp(self, object_key: str, info: BlobInfo) -> None:
+        integrity.write_stamp(self.storage, object_key, info)
+        self._remember(object_key, integrity.fingerprint(info))
+
+    def check_blob(self, key: str, *, stamp: bool = True) -> BlobCheck:
+        """Read blob ``key`` from the storage (never the cache) and say whether it is whole.
+
+        Its header, its size and its hash are checked. A local uncompressed blob is
+        read in large chunks, never held whole. With ``stamp`` a whole blob of at
+        least :data:`~stepwell.store._integrity.STAMP_MIN_BYTES` is stamped verified,
+        so later saves of its content need not hash it again.
+        """
+        object_key = self.object_key(key)
+        try:
+            info = self.storage.info(object_key)
+        except BlobNotFoundError:
+            return BlobCheck(key, "missing", "it is not in the datastore")
+        except StorageError as err:
+            return BlobCheck(key, "unreadable", err.message.splitlines()[0])
+        check = self._check(object_key, key, info)
+        if check.ok and stamp and (check.size or 0) >= integrity.STAMP_MIN_BYTES:
+            self._stamp(object_key, info)
+        return check
+
+    def _check(self, object_key: str, key: str, info: BlobInfo) -> BlobCheck:
+        fingerprint = integrity.fingerprint(info)
+        try:
+            path = self.storage.local_path(object_key)
+            hashed = integrity.hash_raw_file(path, key) if path is not None else None
+            if hashed is None:
+                data = self._read(self.storage, object_key, key, "")
+                hashed = fmt.hash_buffers([memoryview(data)], len(data)), len(data)
+        except CorruptBlobError as err:
+            return BlobCheck(key, "damaged", integrity.reason_of(err), None, info.size)
+        except BlobNotFoundError:
+            return BlobCheck(key, "missing", "it is not in the datastore")
+        except StorageError as err:
+            return BlobCheck(key, "unreadable", err.message.splitlines()[0], None, info.size)
+        digest, size = hashed
+        if digest != key:
+            reason = f"its content hashes to {digest}"
+            return BlobCheck(key, "damaged", reason, size, info.size, fingerprint)
+        return BlobCheck(key, "ok", "", size, info.size, fingerprint)
+
+    def quarantine(
+        self, key: str, reason: str, *, by: str = "read", uses: Sequence[str] = (),
+        note_missing: bool = False,
+    ) -> QuarantineNote | None:  # fmt: skip
+        """Move blob ``key`` to ``quarantine/`` with a note saying why, when and who found it
+        (``by``: ``read``, ``save`` or ``verify``) and which artifacts used it (``uses``).
+
+        Afterwards the key is absent: the next save of its content writes it again, and
+        a read says it was quarantined. Returns the note, or None when the blob was not
+        there (already moved by another process); with ``note_missing`` a note records
+        then that it was found missing. This machine's cached copy is kept (it is
+        verified whenever it is read).
+        """
+        object_key = self.object_key(key)
+        self._trusted.pop(object_key, None)
+        return integrity.quarantine(
+            self.storage, key, reason=reason, by=by, now=self.clock(), uses=tuple(uses),
+            note_missing=note_missing,
+        )  # fmt: skip
+
+    def quarantine_notes(self, key: str) -> list[QuarantineNote]:
+        """Why blob ``key`` was quarantined or found missing, oldest first (usually empty)."""
+        self.object_key(key)  # a valid key
+        return integrity.quarantine_notes(self.storage, key)
+
+    def restore_from_cache(self, key: str) -> bool:
+        """Store blob ``key`` again from this machine's cache when the cache holds a whole
+        copy (a remote datastore's blob that was quarantined or lost); True when it did."""
+        if self.cache is None:
+            return False
+        object_key = self.object_key(key)
+        payload = self._cached(object_key, key, "", verify=True)
+        if payload is None:
+            return False
+        self.save_blobs([payload])
+        return True
 
     def _cache_put(self, object_key: str, buffers: Sequence[memoryview], size: int) -> None:
         """Keep a raw copy on this machine (best effort: a full disk only costs speed)."""
@@ -205,14 +375,19 @@ class ContentStore:
             cached = self._cached(object_key, key, context, verify)
             if cached is not None:
                 return cached
-        mapped = self._mapped(self.storage, object_key, key, context)
-        data: BlobBuffer = (
-            self._read(self.storage, object_key, key, context) if mapped is None else mapped
-        )
-        if verify:
-            actual = fmt.hash_buffers([memoryview(data)], len(data))
-            if actual != key:
-                raise fmt.corrupt(key, context, f"its content hashes to {actual}")
+        try:
+            mapped = self._mapped(self.storage, object_key, key, context)
+            data: BlobBuffer = (
+                self._read(self.storage, object_key, key, context) if mapped is None else mapped
+            )
+            if verify:
+                actual = fmt.hash_buffers([memoryview(data)], len(data))
+                if actual != key:
+                    raise fmt.corrupt(key, context, f"its content hashes to {actual}")
+        except CorruptBlobError as err:
+            raise self._quarantined(key, context, err) from None
+        except BlobNotFoundError as err:
+            raise self._missing(key, context, err) from None
         if self.cache is not None:
             self._cache_put(object_key, [memoryview(data).cast("B")], len(data))
         return data
@@ -260,6 +435,39 @@ class ContentStore:
             raise fmt.corrupt(key, context, f"it holds {file_size} bytes, expected {raw_size}")
         return memoryview(mapped)[fmt.HEADER_SIZE :]
 
+    def _quarantined(self, key: str, context: str, err: CorruptBlobError) -> CorruptBlobError:
+        """Quarantine a blob found corrupt on read; the error to raise says where it went."""
+        reason = integrity.reason_of(err)
+        try:
+            note = self.quarantine(key, reason, by="read", uses=(context,) if context else ())
+        except StorageError as failed:
+            after = f"It could not be moved to quarantine ({failed.message.splitlines()[0]}); "
+        else:
+            moved = f" to {note.moved_to}" if note is not None else ""
+            after = (f"stepwell moved it{moved} (quarantine), so the next run that computes "
+                     "this value stores it again: ")  # fmt: skip
+        headline = err.message.splitlines()[0] if err.message else f"Blob {key!r} is corrupt."
+        return CorruptBlobError(
+            f"{headline}\nThe stored bytes changed after they were written. {after}"
+            "re-run the task that produced it.",
+            key=key,
+            context=context,
+        )
+
+    def _missing(self, key: str, context: str, err: BlobNotFoundError) -> BlobNotFoundError:
+        """The not-found error, saying when and why the blob was quarantined if it was."""
+        notes = integrity.quarantine_notes(self.storage, key)
+        if not notes:
+            return err
+        where = f" ({context})" if context else ""
+        return BlobNotFoundError(
+            f"Blob {key!r}{where} is not in {self.storage!r}: {notes[-1].describe()}.\n"
+            "Its content is not in the store any more. Re-run the task that produced it: "
+            "the next run that computes this value stores it again.",
+            key=key,
+            context=context,
+        )
+
     def _not_found(self, key: str, context: str) -> BlobNotFoundError:
         where = f" ({context})" if context else ""
         return BlobNotFoundError(
@@ -271,6 +479,10 @@ class ContentStore:
         )
 
 
+#: At most this many trusted fingerprints are remembered per store (then forgotten at once).
+_TRUSTED_MAX = 100_000
+#: A stored blob saved again is touched (for gc's grace period) when older than this.
+_KEEP_ALIVE_SECONDS = 60.0
 #: Below this many bytes in one call, blobs are written in the calling thread.
 _PARALLEL_MIN_BYTES = 4 << 20
 

@@ -111,7 +111,30 @@ class LocalStorage(Storage):
             raise self._not_found(key) from None
         if not path.is_file():
             raise self._not_found(key)
-        return BlobInfo(key=key, size=stat.st_size, modified=stat.st_mtime)
+        version = f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_ctime_ns}"  # ctime: no one sets it
+        return BlobInfo(key=key, size=stat.st_size, modified=stat.st_mtime, version=version)
+
+    def touch(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(self._path(key))
+
+    def move(self, key: str, new_key: str) -> None:
+        """Rename the file (atomic: a reader sees it at one key or the other, never both)."""
+        path, target = self._path(key), self._path(new_key)
+        if not path.is_file():
+            raise self._not_found(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            if self.fsync:
+                _fsync_dir(target.parent)
+                _fsync_dir(path.parent)
+        except FileNotFoundError:  # moved by another process meanwhile
+            raise self._not_found(key) from None
+        except OSError as err:
+            raise StorageError(
+                f"Could not move blob {key!r} to {new_key!r} in {self.root}: {err}", key=key
+            ) from err
 
     def delete(self, key: str) -> None:
         path = self._path(key)

@@ -192,7 +192,24 @@ class S3Storage(Storage):
             raise self._error(err, key, "look up") from None
         modified = meta["last_modified"]
         when = modified.timestamp() if isinstance(modified, _dt.datetime) else float(modified)
-        return BlobInfo(key=key, size=int(meta["size"]), modified=when)
+        version = str(meta.get("e_tag") or meta.get("version") or "")
+        return BlobInfo(key=key, size=int(meta["size"]), modified=when, version=version)
+
+    def move(self, key: str, new_key: str) -> None:
+        """A server-side copy, then a delete of ``key`` (S3 has no rename): no bytes travel
+        through this machine, and for a moment the blob is at both keys."""
+        import obstore
+
+        validate_key(key)
+        validate_key(new_key)
+        store = self._client()
+        try:
+            obstore.copy(store, key, new_key, overwrite=True)
+        except FileNotFoundError:
+            raise self._not_found(key) from None
+        except Exception as err:
+            raise self._error(err, key, f"move to {new_key!r}") from None
+        self.delete(key)
 
     def delete(self, key: str) -> None:
         import obstore

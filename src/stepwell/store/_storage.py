@@ -26,6 +26,9 @@ class BlobInfo:
     key: str
     size: int
     modified: float  # seconds since the epoch
+    #: Changes whenever the stored bytes may have changed (local: inode, mtime and ctime in
+    #: ns; S3: the ETag); "" when the backend cannot tell (then ``modified`` stands in).
+    version: str = ""
 
 
 def validate_key(key: str) -> str:
@@ -145,6 +148,28 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove ``key``. Deleting an absent key is not an error (deletes are idempotent)."""
+
+    def touch(self, key: str) -> None:  # noqa: B027 - optional: a no-op where times are fixed
+        """Set ``key``'s modification time to now, where the backend can (a local directory).
+
+        Garbage collection never deletes a blob modified less than its grace period
+        ago, so a blob found already stored and about to be referenced again is
+        touched. Object stores cannot change an object's time without rewriting it:
+        there this does nothing (see the limits of ``stepwell gc``).
+        """
+
+    def move(self, key: str, new_key: str) -> None:
+        """Move the blob at ``key`` to ``new_key`` (replacing a blob there); ``key`` is gone after.
+
+        Raises :class:`~stepwell.exceptions.BlobNotFoundError` when ``key`` is absent.
+        This default copies then deletes (a reader may see both for a moment); a
+        backend that can rename atomically (a local directory) does.
+        """
+        validate_key(key)
+        validate_key(new_key)
+        data = self.load_bytes(key)
+        self.save_bytes(new_key, data, overwrite=True)
+        self.delete(key)
 
 
 class StorageRegistry:

@@ -132,6 +132,45 @@ class StorageConformance:
         storage.delete("never/written")
         assert not storage.exists("never/written")
 
+    def test_move_puts_the_blob_under_the_new_key_only(self, storage: Storage) -> None:
+        storage.save_bytes("objects/ab/cd", b"damaged bytes")
+        storage.move("objects/ab/cd", "quarantine/objects/ab/cd/1")
+        assert not storage.exists("objects/ab/cd")
+        assert storage.load_bytes("quarantine/objects/ab/cd/1") == b"damaged bytes"
+        assert list(storage.list()) == ["quarantine/objects/ab/cd/1"]
+        storage.save_bytes("objects/ab/cd", b"written again")  # the key is free again
+        assert storage.load_bytes("objects/ab/cd") == b"written again"
+
+    def test_move_replaces_a_blob_at_the_new_key(self, storage: Storage) -> None:
+        storage.save_bytes("m/old", b"old")
+        storage.save_bytes("m/new", b"new")
+        storage.move("m/new", "m/old")
+        assert storage.load_bytes("m/old") == b"new"
+        assert list(storage.list("m/")) == ["m/old"]
+
+    def test_touch_keeps_the_bytes_and_never_moves_time_back(self, storage: Storage) -> None:
+        storage.save_bytes("t/blob", b"same bytes")
+        before = storage.info("t/blob").modified
+        storage.touch("t/blob")
+        storage.touch("never/written")  # absent: nothing to do, no error
+        assert storage.load_bytes("t/blob") == b"same bytes"
+        assert storage.info("t/blob").modified >= before
+        assert not storage.exists("never/written")
+
+    def test_move_of_a_missing_key_raises_blob_not_found(self, storage: Storage) -> None:
+        with pytest.raises(BlobNotFoundError, match="not/there"):
+            storage.move("not/there", "elsewhere")
+        assert not storage.exists("elsewhere")
+
+    def test_info_version_changes_when_the_bytes_are_replaced(self, storage: Storage) -> None:
+        storage.save_bytes("v", b"a" * 100)
+        first = storage.info("v")
+        assert isinstance(first.version, str)
+        assert storage.info("v").version == first.version  # stable while unchanged
+        storage.save_bytes("v", b"b" * 100, overwrite=True)  # same size, other bytes
+        if first.version:  # backends that cannot tell leave it empty ("modified" stands in)
+            assert storage.info("v").version != first.version
+
     def test_list_returns_every_key(self, storage: Storage) -> None:
         keys = {"a", "b/c", "b/d/e", "objects/ab/cdef"}
         for key in keys:
@@ -166,6 +205,8 @@ class StorageConformance:
             lambda: storage.info(key),
             lambda: storage.delete(key),
             lambda: storage.local_path(key),
+            lambda: storage.move(key, "valid/target"),
+            lambda: storage.move("valid/source", key),
         ]
         for call in calls:
             with pytest.raises(StorageError, match="Invalid storage key") as caught:

@@ -9,6 +9,7 @@ holds a secret: request lines are logged with tokens masked.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, urlsplit
 
+from stepwell.exceptions import ConfigError
 from stepwell.ui._access import (
     COOKIE,
     Access,
@@ -101,7 +103,26 @@ class UiServer(ThreadingHTTPServer):
         self.static = _static_files()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        try:
+            super().__init__(address, Handler)
+        except OSError as exc:
+            host, port = address[:2]
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"Port {port} on {host} is already in use (another stepwell ui, or another "
+                    "server). Pass --port with a free port, or --port 0 to let the system "
+                    "pick one.",
+                    setting="port",
+                    value=port,
+                ) from None
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+                raise ConfigError(
+                    f"Cannot listen on {host}:{port}: {exc.strerror}. Check --host (an address "
+                    "of this machine) and --port (below 1024 needs privileges).",
+                    setting="host",
+                    value=host,
+                ) from None
+            raise
 
     @property
     def url(self) -> str:

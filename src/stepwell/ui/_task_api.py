@@ -28,6 +28,12 @@ def _task(params: dict[str, str], query: Query) -> Any:
     return Task(_pathspec(params), attempt=number, _namespace_check=False)
 
 
+def _origin_kind(meta: Any, parts: Any, origin: str | None) -> str | None:
+    if origin is None:
+        return None
+    return "cache" if "cached_from" in meta.get_task_metadata(*parts) else "resume"
+
+
 def get_task(params: dict[str, str], query: Query) -> Any:
     task = _task(params, query)
     record = task._task
@@ -44,6 +50,8 @@ def get_task(params: dict[str, str], query: Query) -> Any:
             "run": parts[1],
             "exception": record.exception,
             "origin_pathspec": record.origin_pathspec,
+            # "cache" when @cache reused the origin task, "resume" when resume cloned it
+            "origin_kind": _origin_kind(meta, parts, record.origin_pathspec),
             "next_steps": list(record.next_steps),
         },
         "attempts": [

@@ -157,3 +157,21 @@ def test_mutators_are_recorded_and_leave_the_class_and_the_function_in_place() -
         add_retry(times=1)(42)
     with pytest.raises(DecoratorError, match="defines no init"):
         tweak(x=1).external_init({})
+
+
+@pytest.mark.parametrize("name", ["name", "input", "index", "next", "foreach_stack"])
+def test_assigning_a_reserved_attribute_is_a_clear_error(name: str) -> None:
+    from stepwell.exceptions import FlowAttributeError
+
+    class Plain(FlowSpec):
+        @step
+        def start(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+
+    flow = Plain(use_cli=False)
+    with pytest.raises(FlowAttributeError, match=f"self.{name} = ... : '{name}' is part of"):
+        setattr(flow, name, 1)  # dynamic: the linter cannot see it

@@ -12,6 +12,7 @@ from stepwell.graph import Finding, build_graph, check_flow, lint
 # finding code (= fixture file name): (step, message fragment, fix fragment)
 CHECKS: dict[str, tuple[str, str, str]] = {
     "reserved-name": ("merge_artifacts", "'merge_artifacts' is a reserved name", "Rename the step"),
+    "reserved-attribute": ("start", "assigns self.index, which is part of", "self.index_value"),
     "invalid-name": ("Train", "not a valid step name", "e.g. 'train'"),
     "missing-start": ("start", "MissingStartFlow has no start step", "@step(start=True)"),
     "duplicate-start": ("begin", "second start step (the first is 'start')", "Keep one start"),

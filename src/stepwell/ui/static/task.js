@@ -20,7 +20,8 @@
       card("Started", SW.time(t.started_at)), card("Duration", SW.duration(end - t.started_at)),
       t.index !== null ? card("Foreach index", String(t.index)) : null,
       card("Next", t.next_steps.join(", ") || "—"),
-      t.origin_pathspec ? card("Cloned from", SW.taskLink(t.origin_pathspec)) : null);
+      t.origin_pathspec ? card(t.origin_kind === "cache" ? "Reused by @cache from" : "Cloned from",
+        SW.taskLink(t.origin_pathspec)) : null);
     SW.show("exception", t.exception ? [SW.el("h2", {}, "Exception"), SW.el("pre", { class: "error" }, t.exception)] : []);
     SW.show("artifacts", data.artifacts.length ? SW.table(["Name", "Type", "Size", "Preview"], data.artifacts.map((a) => [
       SW.el("code", {}, a.name), a.type, SW.size(a.size), SW.preview(a.preview)])) : SW.el("p", { class: "muted" }, "No artifacts."));
