@@ -116,7 +116,9 @@ def test_resume_after_the_scheduler_was_killed(
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    time.sleep(0.5)  # the zygote stops the tasks still running
+    # the zygote stops the tasks still running; on a loaded machine that can lag, so wait
+    # longer than any task takes (1 s): a late task's mark then lands before the reset below
+    time.sleep(1.5)
     store = SqliteMetadataStore(stepwell_home / "stepwell.db")
     origin = store.latest_run("KillableFlow")
     assert store.get_run("KillableFlow", origin.run_id).status == "failed"

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from stepwell.runtime._cache_code import StepCode
-from stepwell.runtime._refs import refs_of
+from stepwell.runtime._resume import replayed
 from stepwell.runtime._spec import TaskResult, TaskSpec
 
 #: Bump when the key's material changes meaning: old entries then never match.
@@ -153,23 +153,10 @@ class StepCache:
         carried = {k: v for k, v in recorded.items() if k.startswith(_CARRIED_PREFIX)}
         self.hits += 1
         self._keys.pop(spec.key, None)
-        now = self._clock()
-        return TaskResult(
-            task_id=spec.task_id,
-            attempt=0,
-            ok=True,
-            artifacts=refs_of(artifacts),
-            next_steps=tuple(source.next_steps),
-            foreach=transition.get("foreach"),
-            condition=transition.get("condition"),
-            num_parallel=transition.get("num_parallel"),
-            num_splits=source.split_count,
-            items_key=transition.get("items_key"),
-            started_at=now,
-            finished_at=now,
-            origin_pathspec=source.pathspec,
+        return replayed(
+            spec, source, artifacts, transition, at=self._clock(),
             metadata={**carried, CACHED_FROM: json.dumps(source.pathspec)},
-        )
+        )  # fmt: skip
 
     def finished(self, spec: TaskSpec, result: TaskResult) -> None:
         """A task ran: a success records its key (in ``result.metadata``) for later runs."""

@@ -71,22 +71,39 @@ class Resume:
             self.flow, self.origin_run_id, origin.step_name, origin.task_id
         )
         self.cloned += 1
-        now = time.time()
-        return TaskResult(
-            task_id=spec.task_id,
-            attempt=0,
-            ok=True,
-            artifacts=refs_of(artifacts),
-            next_steps=tuple(origin.next_steps),
-            foreach=transition.get("foreach"),
-            condition=transition.get("condition"),
-            num_parallel=transition.get("num_parallel"),
-            num_splits=origin.split_count,
-            items_key=transition.get("items_key"),
-            started_at=now,
-            finished_at=now,
-            origin_pathspec=origin.pathspec,
-        )
+        return replayed(spec, origin, artifacts, transition, at=time.time())
+
+
+def replayed(
+    spec: TaskSpec,
+    origin: Any,
+    artifacts: Any,
+    transition: dict[str, Any],
+    *,
+    at: float,
+    metadata: dict[str, str] | None = None,
+) -> TaskResult:
+    """The result of ``spec`` as a replay of task ``origin`` (resume, @cache): no process ran.
+
+    Its artifacts are ``origin``'s (referenced, not copied), its transition the
+    recorded one (``transition``: the origin's task metadata of that name).
+    """
+    return TaskResult(
+        task_id=spec.task_id,
+        attempt=0,
+        ok=True,
+        artifacts=refs_of(artifacts),
+        next_steps=tuple(origin.next_steps),
+        foreach=transition.get("foreach"),
+        condition=transition.get("condition"),
+        num_parallel=transition.get("num_parallel"),
+        num_splits=origin.split_count,
+        items_key=transition.get("items_key"),
+        started_at=at,
+        finished_at=at,
+        origin_pathspec=origin.pathspec,
+        metadata=dict(metadata or {}),
+    )
 
 
 def steps_from(graph: Any, step: str) -> set[str]:
