@@ -2,9 +2,9 @@
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
 echo "== setup: .venv with stepwell[dev] (pytest, ruff, mypy, numpy/pandas/pyarrow, obstore," \
-     "moto[server] for a local S3 server, psycopg, playwright), Metaflow's pinned wheel" \
-     "(its tutorials, for tests/migration; cached in .venv/) and, if missing, Debian's" \
-     "chromium and postgresql"
+     "moto[server] for a local S3 server, psycopg, playwright, uv), Metaflow's pinned wheel" \
+     "(its tutorials, for tests/migration) and the wheels the @pypi tests serve on 127.0.0.1" \
+     "(both cached in .venv/) and, if missing, Debian's chromium and postgresql"
 source "$(dirname "$0")/_venv.sh" dev
 # --- Metaflow's tutorials (tests/migration): the pinned wheel, downloaded once into
 # .venv/metaflow-tutorials/ (never committed: Metaflow's code is not ours). If it cannot be
@@ -12,6 +12,11 @@ source "$(dirname "$0")/_venv.sh" dev
 .venv/bin/python tests/migration/_tutorials.py
 export STEPWELL_REQUIRE_TUTORIALS=1
 # --- end of the tutorials block
+# --- @pypi environments (tests/environments): real wheels from PyPI, downloaded once into
+# .venv/pypi-wheelhouse/; the tests serve them from an index on 127.0.0.1 (never PyPI itself).
+.venv/bin/python tests/environments/_wheelhouse.py
+export STEPWELL_REQUIRE_WHEELHOUSE=1
+# --- end of the @pypi block
 # --- UI browser tests (tests/e2e/test_ui_browser.py): Debian's chromium, installed only
 # when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.
 # Never `playwright install`: it downloads its own browser. The tests skip without chromium.

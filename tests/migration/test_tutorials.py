@@ -124,11 +124,24 @@ def test_04_playlist_plus_shows_with_conda_environment(episode_04: list[Command]
     assert "bonus_movie" in show.stdout
 
 
+def test_04_playlist_plus_without_its_python_stops_at_start_saying_so(
+    episode_04: list[Command],
+) -> None:
+    run = episode_04[1]
+    if run.returncode == 0:
+        pytest.skip("this machine has Python 3.9.10: the episode runs (see the next test)")
+    assert "Steps 'start', 'bonus_movie', 'genre_movies', 'join', 'end' ask for Python 3.9.10" in (
+        run.stderr
+    ), run.explain()
+    assert "stepwell never downloads one" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="per-step @conda environments are not built yet (a later issue): bonus_movie "
-    "imports 'editdistance', which only its conda environment has",
+    reason="the flow pins @conda_base(python='3.9.10'), which this machine lacks (pyenv has "
+    "3.9.18; stepwell never downloads a Python): the run stops at start saying so",
 )
 def test_04_playlist_plus_picks_the_bonus_closest_to_the_hint(episode_04: list[Command]) -> None:
     _succeeded(episode_04[1:])

@@ -285,8 +285,6 @@ def _execute(
             datastore_root=ctx.obj["datastore_root"],
             environment=ctx.obj["environment"],
         )
-    environment = ctx.obj["environment"] or getattr(settings, "environment", None)
-    _environment_note(environment, quiet=ctx.obj["quiet"] or options["quiet_run"])
     with cli_errors():
         outcome = start_run(
             flow_cls,
@@ -307,17 +305,6 @@ def _execute(
             use_cache=not options["no_cache"],
         )
     sys.exit(0 if outcome.ok else 1)
-
-
-def _environment_note(environment: str | None, *, quiet: bool) -> None:
-    """``--environment pypi|uv|conda``: one line saying environments are not built yet."""
-    if environment in (None, "local") or quiet:
-        return
-    click.echo(
-        f"Note: --environment={environment}: stepwell does not build per-step environments "
-        f"yet; every step runs in this Python ({sys.executable}).",
-        err=True,
-    )
 
 
 def run_flow_cli(flow_cls: type[FlowSpec], args: list[str] | None = None) -> None:

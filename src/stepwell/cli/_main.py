@@ -12,6 +12,7 @@ import click
 
 from stepwell.cli import _server
 from stepwell.cli._db import db
+from stepwell.cli._environments import environments
 from stepwell.cli._errors import cli_errors
 from stepwell.cli._gc import gc
 from stepwell.cli._readcmds import add_read_commands
@@ -67,7 +68,8 @@ class FlowFileError(StepwellError):
 
 def _raised_by_user_code(exc: BaseException) -> bool:
     """True unless the innermost frame outside Python's import machinery is stepwell's."""
-    package = str(Path(__file__).resolve().parents[1])
+    here = Path(__file__)
+    package = (str(here.resolve().parents[1]), str(here.parents[1]))  # as imported, or linked
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
     return not frames or not frames[-1].filename.startswith(package)
 
@@ -182,6 +184,7 @@ main.add_command(settings)
 main.add_command(_server.server)  # stepwell server [token create|list|revoke]
 main.add_command(verify)  # stepwell verify [--repair] [FLOW[/RUN]]
 main.add_command(gc)  # stepwell gc --keep-last N --older-than DAYS
+main.add_command(environments)  # stepwell environments list | prune
 
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

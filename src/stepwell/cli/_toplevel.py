@@ -102,8 +102,8 @@ def _options() -> list[Callable[[Any], Any]]:
             "--environment",
             type=click.Choice(ENVIRONMENTS),
             default=None,
-            help="local (default), or pypi/uv/conda: @pypi environments (not built yet: a note "
-            "says so and steps run in this Python).",
+            help="Accepted for Metaflow's command lines (local, pypi, uv, conda): @pypi and "
+            "@conda steps get their environment (built with uv) whichever is given.",
         ),
         click.option(
             "--event-logger",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, NamedTuple, Protocol
 
 from stepwell.exceptions import FlowAttributeError, FlowDefinitionError, StepwellError
@@ -20,6 +21,14 @@ from stepwell.flow._step import is_step, step_marker
 
 #: Attribute names on a flow instance that are stepwell's, never artifacts.
 INTERNAL_PREFIX = "_sw_"
+
+
+#: What ``Flow()`` in a flow file's main block does in this process: run the command
+#: line (None, the default), or a runtime's own entry — a step environment's zygote
+#: loads the flow file as ``__main__`` and takes over there.
+MAIN_BLOCK: ContextVar[Callable[[type], Any] | None] = ContextVar(
+    "stepwell_main_block", default=None
+)
 
 
 class Transition:
@@ -147,6 +156,10 @@ class FlowSpec:
 
     def __init__(self, use_cli: bool = True) -> None:
         if use_cli:
+            handler = MAIN_BLOCK.get()
+            if handler is not None:  # a runtime process loading the flow (never returns)
+                handler(type(self))
+                return
             # The CLI layer sits above this one; it is found by name, not imported.
             cli = importlib.import_module("stepwell.cli._flowcli")
             cli.run_flow_cli(type(self))

@@ -9,18 +9,46 @@ sleeps only in ``select``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
-from stepwell.runtime._launch import ResumeRequest, start_run
-from stepwell.runtime._logs import log_path, read_log
-from stepwell.runtime._params import resolve_parameters
-from stepwell.runtime._report import Reporter, RichReporter, make_reporter
-from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
-from stepwell.runtime._scheduler import RetryPolicy, Scheduler
-from stepwell.runtime._spec import Frame, TaskResult, TaskSpec
-from stepwell.runtime._spin import SPIN_DIR, SpinOutcome, SpinRequest, spin_home, spin_task
-from stepwell.runtime._worker import subprocess_main
+
+if TYPE_CHECKING:
+    from stepwell.runtime._launch import ResumeRequest, start_run
+    from stepwell.runtime._logs import log_path, read_log
+    from stepwell.runtime._params import resolve_parameters
+    from stepwell.runtime._report import Reporter, RichReporter, make_reporter
+    from stepwell.runtime._run import LocalRun, RunOptions, RunOutcome
+    from stepwell.runtime._scheduler import RetryPolicy, Scheduler
+    from stepwell.runtime._spec import Frame, TaskResult, TaskSpec
+    from stepwell.runtime._spin import SPIN_DIR, SpinOutcome, SpinRequest, spin_home, spin_task
+    from stepwell.runtime._worker import subprocess_main
+
+#: Imported when first used, so a process that needs only the task worker (a step
+#: environment's zygote) does not import the run loop.
+_LAZY = {
+    "ResumeRequest": "_launch", "start_run": "_launch",
+    "log_path": "_logs", "read_log": "_logs",
+    "resolve_parameters": "_params",
+    "Reporter": "_report", "RichReporter": "_report", "make_reporter": "_report",
+    "LocalRun": "_run", "RunOptions": "_run", "RunOutcome": "_run",
+    "RetryPolicy": "_scheduler", "Scheduler": "_scheduler",
+    "Frame": "_spec", "TaskResult": "_spec", "TaskSpec": "_spec",
+    "SPIN_DIR": "_spin", "SpinOutcome": "_spin", "SpinRequest": "_spin", "spin_home": "_spin",
+    "spin_task": "_spin",
+    "subprocess_main": "_worker",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stepwell.runtime' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"stepwell.runtime.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def _fork() -> Executor:

@@ -26,6 +26,7 @@ import sys
 
 from stepwell.exceptions import ExecutorError
 from stepwell.runtime._channel import MessageReader, recv_message, send_message
+from stepwell.runtime._context import WorkerContext
 from stepwell.runtime._executor import (
     Executor,
     ExecutorContext,
@@ -52,6 +53,11 @@ class ForkExecutor(Executor):
 
     def start(self, ctx: ExecutorContext) -> None:
         self._ctx = ctx
+        self._sock = self._spawn(ctx)
+        ctx.add_reader(self._sock.fileno(), self._on_message)
+
+    def _spawn(self, ctx: ExecutorContext) -> socket.socket:
+        """Start the zygote; the scheduler's end of its socket."""
         preload_task_modules(ctx.info.metadata)  # imported once here, not once per forked task
         parent_sock, zygote_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
@@ -61,26 +67,42 @@ class ForkExecutor(Executor):
             parent_sock.close()
             code = 0
             try:
-                _zygote_main(zygote_sock, ctx)
+                zygote_main(zygote_sock, ctx.worker)
             except BaseException:
                 code = 1
             finally:
                 os._exit(code)
         zygote_sock.close()
         self._zygote_pid = pid
-        self._sock = parent_sock
-        ctx.add_reader(parent_sock.fileno(), self._on_message)
+        return parent_sock
+
+    def _wait_zygote(self) -> None:
+        if self._zygote_pid is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._zygote_pid, 0)
+            self._zygote_pid = None
+
+    def _zygote_died(self) -> ExecutorError:
+        return ExecutorError(
+            "The fork executor's zygote process died unexpectedly; the run was stopped. "
+            "Resume it, or run with --executor subprocess."
+        )
 
     def launch(self, spec: TaskSpec) -> TaskHandle:
         assert self._sock is not None and self._ctx is not None
         if not self._initialized:  # the run's facts exist only after the zygote forked
-            send_message(self._sock, ("init", self._ctx.info))
+            try:
+                send_message(self._sock, ("init", self._ctx.info))
+            except (BrokenPipeError, ConnectionResetError):
+                raise self._zygote_died() from None
             self._initialized = True
         (out_r, out_w), (err_r, err_w), (res_r, res_w) = new_pipes()
         handle = TaskHandle(spec, out_r, err_r, res_r, open_fds={out_r, err_r, res_r})
         self._handles[spec.key] = handle
         try:
             send_message(self._sock, ("launch", spec), fds=(out_w, err_w, res_w))
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._zygote_died() from None
         finally:
             for fd in (out_w, err_w, res_w):
                 os.close(fd)
@@ -95,19 +117,16 @@ class ForkExecutor(Executor):
             self._ctx.remove_reader(self._sock.fileno())
             self._sock.close()
             self._sock = None
-        if self._zygote_pid is not None:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._zygote_pid, 0)
-            self._zygote_pid = None
+        self._wait_zygote()
 
     def _on_message(self) -> None:
         assert self._sock is not None and self._ctx is not None
-        data = self._sock.recv(1 << 16)
+        try:
+            data = self._sock.recv(1 << 16)
+        except ConnectionResetError:  # the zygote died with messages unread
+            data = b""
         if not data:
-            raise ExecutorError(
-                "The fork executor's zygote process died unexpectedly; the run was stopped. "
-                "Resume it, or run with --executor subprocess."
-            )
+            raise self._zygote_died()
         for message in self._reader.feed(data):
             kind, task_id, attempt, value = message
             handle = self._handles.get((task_id, attempt))
@@ -121,7 +140,8 @@ class ForkExecutor(Executor):
 
 
 # -- the zygote process ---------------------------------------------------------------
-def _zygote_main(sock: socket.socket, ctx: ExecutorContext) -> None:
+def zygote_main(sock: socket.socket, worker: WorkerContext) -> None:
+    """The zygote's loop: fork a task per launch message, report starts and exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -130,7 +150,7 @@ def _zygote_main(sock: socket.socket, ctx: ExecutorContext) -> None:
     message = recv_message(sock)
     if message is None:
         return
-    ctx.worker.info = message[0][1]
+    worker.info = message[0][1]
     # Everything imported so far is shared with every task; keep the garbage
     # collector from walking (and so copying) those pages in each fork.
     gc.collect()
@@ -142,7 +162,7 @@ def _zygote_main(sock: socket.socket, ctx: ExecutorContext) -> None:
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:
-                if not _serve(sock, ctx, children, (wake_r, wake_w)):
+                if not _serve(sock, worker, children, (wake_r, wake_w)):
                     for pid in children:
                         signal_group(pid, signal.SIGKILL)
                     return
@@ -153,7 +173,7 @@ def _zygote_main(sock: socket.socket, ctx: ExecutorContext) -> None:
 
 def _serve(
     sock: socket.socket,
-    ctx: ExecutorContext,
+    worker: WorkerContext,
     children: dict[int, tuple[str, int]],
     wake: tuple[int, int],
 ) -> bool:
@@ -168,7 +188,7 @@ def _serve(
         signal.set_wakeup_fd(-1)
         for fd in wake:
             os.close(fd)
-        run_in_child(spec, ctx.worker, *fds)  # never returns
+        run_in_child(spec, worker, *fds)  # never returns
     for fd in fds:
         os.close(fd)
     children[pid] = spec.key

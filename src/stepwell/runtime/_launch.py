@@ -15,6 +15,7 @@ from stepwell.config import Settings
 from stepwell.exceptions import ConfigError, RunStopped, StepwellError
 from stepwell.flow import FlowDecorator, FlowSpec, StepMutator, resolve_decorator
 from stepwell.metadata import is_local, open_configured_metadata
+from stepwell.runtime._envexec import with_environments
 from stepwell.runtime._params import StoredValue, resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
 from stepwell.runtime._project import project_of
@@ -79,6 +80,8 @@ def start_run(
             f"Unknown executor {executor_name!r}; available: {', '.join(sorted(EXECUTORS))}."
         )
     home.mkdir(parents=True, exist_ok=True)
+    reporter = reporter or make_reporter(quiet)
+    environments = _build_environments(graph, decorators, settings, reporter)
     options = RunOptions(
         parameters=parameters,
         tags=tags,
@@ -97,19 +100,56 @@ def start_run(
         metadata=settings.metadata,
         package_suffixes=tuple(settings.package_suffixes),
         use_cache=use_cache,
+        environments=environments,
     )
+    shim = _shim(home) if environments else None
     run = LocalRun(
         flow_cls,
         graph,
         home=home,
         username=username,
         options=options,
-        executor=EXECUTORS[executor_name](),
-        reporter=reporter or make_reporter(quiet),
+        executor=with_environments(EXECUTORS[executor_name](), environments, shim),
+        reporter=reporter,
         metadata_factory=lambda: open_configured_metadata(settings),
     )
-    with _stop_on_signals():
+    with _stop_on_signals(), _environments_in_use(home, environments):
         return run.run()
+
+
+def _build_environments(
+    graph: Any, flow_decorators: list[Any], settings: Settings, reporter: Reporter
+) -> dict[str, Any]:
+    """The @pypi / @conda environments of the run's steps, built now (or found built)."""
+    from stepwell.environments import prepare_environments, runtime_requirements, step_environments
+
+    if not step_environments(graph, flow_decorators):
+        return {}  # no step asks: nothing of uv is touched
+    runtime = runtime_requirements(
+        s3=settings.datastore_url.startswith("s3://"), postgres=not is_local(settings.metadata)
+    )
+    return prepare_environments(
+        graph, flow_decorators, home=Path(settings.home), runtime=runtime,
+        say=lambda line: None if reporter.quiet else reporter.status(line),
+    )  # fmt: skip
+
+
+def _shim(home: Path) -> Path:
+    from stepwell.environments import EnvironmentStore
+
+    return EnvironmentStore(home / "environments").shim()
+
+
+@contextmanager
+def _environments_in_use(home: Path, environments: dict[str, Any]) -> Iterator[None]:
+    """While the run lasts, ``stepwell environments prune`` leaves its environments alone."""
+    if not environments:
+        yield
+        return
+    from stepwell.environments import EnvironmentStore
+
+    with EnvironmentStore(home / "environments").in_use(list(environments.values())):
+        yield
 
 
 @contextmanager

@@ -9,7 +9,11 @@ once, however many runs use it.
 What goes in: the files under the flow file's directory whose suffix is in
 ``suffixes`` (``.py`` by default), skipping hidden folders, ``__pycache__``,
 virtual environments and ``node_modules``; plus ``INFO`` (JSON: the flow, the
-flow file's path inside the package, the stepwell version).
+flow file's path inside the package, the stepwell version, and the
+environment of each @pypi / @conda step) and, for each distinct environment,
+its exact lock as ``.stepwell/environments/<lock hash>.txt``: what a remote
+worker or a deployment rebuilds the identical environment from
+(``uv pip sync --require-hashes``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ DEFAULT_SUFFIXES = (".py",)
 MAX_FILES = 5_000
 MAX_BYTES = 64 << 20
 INFO_NAME = "INFO"
+ENVIRONMENTS_DIR = ".stepwell/environments"
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
 
 
@@ -59,6 +64,7 @@ def build_package(
     flow_name: str,
     version: str,
     suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+    environments: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The tarball of the flow's directory, byte-identical for identical code.
 
@@ -68,8 +74,21 @@ def build_package(
     root = path.parent
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = {"flow_name": flow_name, "script": path.name, "stepwell_version": version}
+        info: dict[str, Any] = {
+            "flow_name": flow_name, "script": path.name, "stepwell_version": version
+        }  # fmt: skip
+        locks = {}
+        if environments:
+            info["environments"] = {
+                step: {"key": env.key, "type": env.lock.kind,
+                       "python_version": env.lock.python_version,
+                       "lock": f"{ENVIRONMENTS_DIR}/{env.key}.txt"}
+                for step, env in sorted(environments.items())
+            }  # fmt: skip
+            locks = {f"{ENVIRONMENTS_DIR}/{e.key}.txt": e.lock.text for e in environments.values()}
         _add(tar, INFO_NAME, json.dumps(info, sort_keys=True).encode())
+        for name, text in sorted(locks.items()):
+            _add(tar, name, text.encode())
         for file in package_files(root, suffixes):
             _add(tar, file.relative_to(root).as_posix(), file.read_bytes())
     return buffer.getvalue()
@@ -89,7 +108,9 @@ def save_package(
     flow_name: str,
     version: str,
     suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+    environments: Mapping[str, Any] | None = None,
 ) -> str:
     """Store the package (once per distinct content) and return its blob key."""
-    (ref,) = store.save_blobs([build_package(flow_file, flow_name, version, suffixes)])
+    package = build_package(flow_file, flow_name, version, suffixes, environments)
+    (ref,) = store.save_blobs([package])
     return str(ref.key)

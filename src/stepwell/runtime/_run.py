@@ -60,6 +60,7 @@ class RunOptions:
     metadata: str = "local"  # where runs are recorded: "local" or a postgresql:// URL
     package_suffixes: tuple[str, ...] = (".py",)  # the files the code package takes
     use_cache: bool = True  # --no-cache: @cache steps run (and record their keys) all the same
+    environments: dict[str, Any] = field(default_factory=dict)  # step -> its built Environment
 
 
 @dataclass
@@ -246,6 +247,7 @@ class LocalRun:
             self.flow_cls.__name__,
             _stepwell_version(),
             suffixes=self.options.package_suffixes,
+            environments=self.options.environments,
         )
 
     def _finish_logs(self) -> None:
@@ -436,7 +438,9 @@ class LocalRun:
             for spec, result in results:
                 self._cache.finished(spec, result)
         crash_point("scheduler.before-record")
-        self.metadata.record_tasks([_outcome(spec, result) for spec, result in results])
+        self.metadata.record_tasks(
+            [_outcome(spec, result, self._environment_of(spec)) for spec, result in results]
+        )
         crash_point("scheduler.after-record")
         for spec, result in results:
             if result.ok:
@@ -447,6 +451,13 @@ class LocalRun:
                 policy = self._policies.get(spec.step_name)
                 caught = retrying and policy is not None and spec.attempt >= policy.times
                 self.reporter.task_failed(spec, result, retrying, caught)
+
+    def _environment_of(self, spec: TaskSpec) -> dict[str, str]:
+        """The ``environment`` metadata entry of a task of a @pypi / @conda step."""
+        environment = self.options.environments.get(spec.step_name)
+        if environment is None:
+            return {}
+        return {"environment": json.dumps(environment.describe(), sort_keys=True)}
 
     def _result(self, handle: TaskHandle) -> TaskResult:
         if handle.timed_out:
@@ -485,7 +496,7 @@ def _replace_run_id(info: RunInfo, run_id: str) -> RunInfo:
     return replace(info, run_id=run_id)
 
 
-def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
+def _outcome(spec: TaskSpec, result: TaskResult, extra: dict[str, str] | None = None) -> Any:
     from stepwell.metadata import TaskOutcome
 
     artifacts = [record_of(name, ref) for name, ref in result.artifacts.items()]
@@ -508,7 +519,7 @@ def _outcome(spec: TaskSpec, result: TaskResult) -> Any:
         index=spec.foreach_index,
         next_steps=result.next_steps,
         split_count=result.num_splits,
-        metadata={**result.metadata, **_transition_metadata(result)},
+        metadata={**result.metadata, **_transition_metadata(result), **(extra or {})},
         origin_pathspec=result.origin_pathspec,
         reads=result.reads,
     )

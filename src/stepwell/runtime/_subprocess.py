@@ -32,8 +32,9 @@ class SubprocessExecutor(Executor):
 
     name = "subprocess"
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, env: dict[str, str] | None = None) -> None:
         self._python = python or sys.executable
+        self._env = env  # the process environment of each task (default: this process's)
         self._ctx: ExecutorContext | None = None
         self._procs: dict[int, tuple[subprocess.Popen[bytes], TaskHandle]] = {}
 
@@ -59,7 +60,7 @@ class SubprocessExecutor(Executor):
                 "executor, or decorators defined at module level."
             ) from None
         (out_r, out_w), (err_r, err_w), (res_r, res_w) = new_pipes()
-        env = {**os.environ, RESULT_FD_ENV: str(res_w)}
+        env = {**(self._env if self._env is not None else os.environ), RESULT_FD_ENV: str(res_w)}
         try:
             proc = subprocess.Popen(
                 [self._python, "-m", "stepwell.cli", "_task", ctx.info.flow_file],

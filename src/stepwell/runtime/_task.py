@@ -34,6 +34,9 @@ from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.runtime._state import StepState
 
 _STEPWELL_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+#: stepwell's own folder, as resolved and as imported (a step environment imports it
+#: through a linked folder), whose frames a user's traceback leaves out.
+_STEPWELL_DIRS = tuple({_STEPWELL_DIR, str(Path(__file__).parents[1]) + os.sep})
 
 
 def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
@@ -235,7 +238,7 @@ def _format_one(exc: BaseException) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith(_STEPWELL_DIR)
+        if not frame.filename.startswith(_STEPWELL_DIRS)
     ]
     lines = (
         ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
