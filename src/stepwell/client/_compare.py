@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import NotFoundError
-from stepwell.flow import IMPLICIT_ARTIFACTS
 
 if TYPE_CHECKING:
     from stepwell.client._run import Run
@@ -80,6 +79,8 @@ def compare_runs(a: Run, b: Run) -> RunComparison:
 
 
 def _end_keys(run: Run) -> dict[str, str]:
+    from stepwell.flow import IMPLICIT_ARTIFACTS  # the flow layer, only when comparing
+
     end = run.end_task
     if end is None:
         raise NotFoundError(
