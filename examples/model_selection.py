@@ -3,6 +3,7 @@
     python examples/model_selection.py run
     python examples/model_selection.py run --test-size 0.3 --seed 7
     python examples/model_selection.py --datastore s3 --datastore-root s3://BUCKET/stepwell run
+    python examples/model_selection.py deploy && stepwell scheduler   # every night at 02:00 UTC
 
 Every value assigned to ``self`` is versioned: the dataset split, each fitted
 model, the metrics table and the winner are artifacts of the run. The
@@ -10,7 +11,7 @@ model, the metrics table and the winner are artifacts of the run. The
 card view RUN/choose/TASK --id leaderboard``, or the task page of ``stepwell ui``).
 """
 
-from stepwell import FlowSpec, JSONType, Parameter, card, current, step
+from stepwell import FlowSpec, JSONType, Parameter, card, current, schedule, step
 
 DEFAULT_MODELS = [
     {"name": "logistic_regression", "kind": "logistic", "C": 1.0},
@@ -42,6 +43,7 @@ def make_model(spec, seed):
     raise ValueError(f"unknown model kind {kind!r}; use logistic, forest, boosting or knn")
 
 
+@schedule(cron="0 2 * * *")  # acts once deployed: `deploy`, then `stepwell scheduler`
 class ModelSelectionFlow(FlowSpec):
     """Compare classifiers on the breast-cancer dataset shipped with scikit-learn."""
 

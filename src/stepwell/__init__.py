@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
     "ExecutingRun": "stepwell.runner",
     "ExecutingTask": "stepwell.runner",
     "NBRunner": "stepwell.runner",
+    "Deployer": "stepwell.runner",
+    "publish_event": "stepwell.scheduler",
     "S3": "stepwell.data",
     "S3Object": "stepwell.data",
     "S3GetObject": "stepwell.data",
@@ -178,7 +180,8 @@ if TYPE_CHECKING:
         step,
         user_step_decorator,
     )
-    from stepwell.runner import ExecutingRun, ExecutingTask, NBRunner, Runner
+    from stepwell.runner import Deployer, ExecutingRun, ExecutingTask, NBRunner, Runner
+    from stepwell.scheduler import publish_event
 
 
 def __getattr__(name: str) -> Any:

@@ -5,8 +5,10 @@ The crash-injection tests (tests/crash/) set ``STEPWELL_CRASH_AT`` to
 N-th time this process passes the point, from 1), then check that ``resume``
 and ``stepwell verify`` find a store where no finished task is lost and no
 artifact points at a missing or wrong blob. Unset (always, outside those
-tests) a point costs one comparison. This module imports nothing of stepwell,
-so every layer may call it.
+tests) a point costs one comparison. ``stepwell scheduler`` has two:
+``scheduler.after-claim`` (a fire claimed, its run not started) and
+``scheduler.after-start`` (the run started, its fire not yet marked). This
+module imports nothing of stepwell, so every layer may call it.
 """
 
 from __future__ import annotations

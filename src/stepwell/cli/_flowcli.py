@@ -108,6 +108,36 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
 
     add_read_commands(cli, flow_cls.__name__)
 
+    @cli.command(
+        help="Deploy the flow to the local scheduler: its code package, schedule "
+        "and triggers (a new version each time)."
+    )
+    @click.pass_context
+    def deploy(ctx: click.Context) -> None:
+        from stepwell.scheduler._service import deploy_flow
+
+        with cli_errors():
+            settings = load_settings(
+                datastore=ctx.obj["datastore"], datastore_root=ctx.obj["datastore_root"]
+            )
+            record = deploy_flow(
+                flow_cls,
+                settings,
+                flow_file=_flow_file(flow_cls),
+                branch=ctx.obj["branch"],
+                production=ctx.obj["production"],
+            )
+        spec = record.spec
+        cron = spec.get("schedule")
+        when = [f"cron '{cron['cron']}' ({cron['timezone']})"] if cron else []
+        when += [f"event {e['name']}" for e in spec["events"]]
+        when += [f"after {a['flow']}" for a in spec["after_flows"]]
+        click.echo(
+            f"Deployed {record.name} version {record.version} (code package "
+            f"{spec['code_key'][:12]}): {', '.join(when) or 'on demand only'}.\n"
+            "`stepwell scheduler` starts its runs; `stepwell deployments` lists them."
+        )
+
     @cli.command("output-dot", help="Print the flow's graph in Graphviz DOT.")
     def output_dot() -> None:
         from stepwell.graph import build_graph, render_dot

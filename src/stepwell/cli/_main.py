@@ -16,6 +16,7 @@ from stepwell.cli._environments import environments
 from stepwell.cli._errors import cli_errors
 from stepwell.cli._gc import gc
 from stepwell.cli._readcmds import add_read_commands
+from stepwell.cli._scheduling import deployments, event, scheduler, undeploy
 from stepwell.cli._settings_cmd import settings
 from stepwell.cli._toplevel import apply_top_level, top_level_argv, top_level_options
 from stepwell.cli._verify import verify
@@ -185,6 +186,8 @@ main.add_command(_server.server)  # stepwell server [token create|list|revoke]
 main.add_command(verify)  # stepwell verify [--repair] [FLOW[/RUN]]
 main.add_command(gc)  # stepwell gc --keep-last N --older-than DAYS
 main.add_command(environments)  # stepwell environments list | prune
+for _command in (deployments, undeploy, scheduler, event):  # the local scheduler
+    main.add_command(_command)
 
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

@@ -45,6 +45,9 @@ from stepwell.metadata._open import (
 from stepwell.metadata._open import redact as redact_url
 from stepwell.metadata._records import (
     ArtifactRecord,
+    DeploymentRecord,
+    EventRecord,
+    FireRecord,
     RunRecord,
     RunStatus,
     TaskLaunch,
@@ -60,6 +63,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArtifactRecord",
+    "DeploymentRecord",
+    "EventRecord",
+    "FireRecord",
     "MetadataStore",
     "PostgresMetadataStore",
     "RunRecord",

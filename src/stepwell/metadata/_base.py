@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
 
 from stepwell.exceptions import MetadataError
 from stepwell.metadata._records import (
     ArtifactRecord,
+    DeploymentRecord,
+    EventRecord,
+    FireRecord,
     RunRecord,
     TaskLaunch,
     TaskOutcome,
@@ -253,6 +257,87 @@ class MetadataStore(abc.ABC):
         return MetadataError(
             f"This metadata store ({type(self).__name__}) keeps no accounts: API tokens "
             "for 'stepwell server' need a SQL metadata store (SQLite or PostgreSQL).",
+            store=type(self).__name__,
+        )
+
+    # -- the local scheduler: deployments, fires, events, leases (optional) --------------
+
+    def save_deployment(
+        self, name: str, flow_name: str, spec: Mapping[str, Any], *, user: str
+    ) -> DeploymentRecord:
+        """Record a new version of deployment ``name`` and make it the active one.
+
+        ``spec`` (a JSON object) says what the version runs and when. Earlier
+        versions are kept, inactive (:meth:`deployment_history`).
+        """
+        raise self._no_scheduling()
+
+    def get_deployment(self, name: str) -> DeploymentRecord:
+        """The active version of ``name``; NotFoundError (naming the deployed ones) if none."""
+        raise self._no_scheduling()
+
+    def list_deployments(self) -> list[DeploymentRecord]:
+        """The active version of every deployment, by name."""
+        raise self._no_scheduling()
+
+    def deployment_history(self, name: str) -> list[DeploymentRecord]:
+        """Every version of ``name``, newest first (undeployed ones included)."""
+        raise self._no_scheduling()
+
+    def undeploy(self, name: str) -> DeploymentRecord:
+        """Take ``name`` out of service (its history stays); the version that was active."""
+        raise self._no_scheduling()
+
+    def claim_fire(
+        self,
+        deployment: str,
+        fire_key: str,
+        *,
+        version: int,
+        holder: str,
+        trigger: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Claim one fire of a deployment for ``holder``: True once per (deployment, key).
+
+        ``trigger`` (a JSON object) is what fired it, kept with the claim.
+        """
+        raise self._no_scheduling()
+
+    def set_fire_run(self, deployment: str, fire_key: str, run_id: str) -> None:
+        """Record the run a claimed fire started."""
+        raise self._no_scheduling()
+
+    def list_fires(
+        self, deployment: str, *, prefix: str = "", unstarted: bool = False, limit: int = 100
+    ) -> list[FireRecord]:
+        """Fires of ``deployment`` whose key starts with ``prefix``, greatest key first;
+        only those without a run when ``unstarted``."""
+        raise self._no_scheduling()
+
+    def publish_event(self, name: str, payload: Mapping[str, Any], *, user: str) -> EventRecord:
+        """Record an event (its payload a JSON object); its id is greater than every earlier one."""
+        raise self._no_scheduling()
+
+    def events_after(self, event_id: int, *, limit: int = 1000) -> list[EventRecord]:
+        """Events with an id greater than ``event_id``, oldest first."""
+        raise self._no_scheduling()
+
+    def acquire_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew lease ``name`` for ``seconds``: False while another holder has it."""
+        raise self._no_scheduling()
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give lease ``name`` up, if ``holder`` has it."""
+        raise self._no_scheduling()
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds lease ``name`` now (None: nobody, or it expired)."""
+        raise self._no_scheduling()
+
+    def _no_scheduling(self) -> MetadataError:
+        return MetadataError(
+            f"This metadata store ({type(self).__name__}) keeps no deployments: the local "
+            "scheduler needs a SQL metadata store (SQLite or PostgreSQL).",
             store=type(self).__name__,
         )
 

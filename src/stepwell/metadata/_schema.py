@@ -24,6 +24,10 @@ Tables (every lookup the store makes is served by a primary key or an index):
   created, last used and revoked. The secret itself is never stored.
 - ``ix_task_metadata_cache_key``: the ``cache_key`` entries of ``task_metadata``
   by value, so @cache finds an earlier task with the same key in one probe.
+- ``deployments``, ``deployment_fires``, ``events``, ``leases``: what the local
+  scheduler keeps (see ``_sql_deploy``): deployment versions (the active one
+  indexed), each fire claimed once (fires not yet started: a partial index),
+  published events in id order, and named leases.
 """
 
 from __future__ import annotations
@@ -161,6 +165,47 @@ MIGRATIONS: tuple[Migration, ...] = (
         (
             "CREATE INDEX ix_task_metadata_cache_key ON task_metadata (value)"
             " WHERE name = 'cache_key'",
+        ),
+    ),
+    Migration(
+        6,
+        "the local scheduler: deployments (versioned), fires claimed once, events, leases",
+        (
+            """CREATE TABLE deployments (
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                flow_name TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                deployed_by TEXT NOT NULL,
+                deployed_at DOUBLE PRECISION NOT NULL,
+                active INTEGER NOT NULL,
+                PRIMARY KEY (name, version)
+            ){clustered}""",
+            "CREATE INDEX ix_deployments_active ON deployments (name) WHERE active = 1",
+            """CREATE TABLE deployment_fires (
+                deployment TEXT NOT NULL,
+                fire_key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                claimed_by TEXT NOT NULL,
+                claimed_at DOUBLE PRECISION NOT NULL,
+                trigger TEXT NOT NULL,
+                run_id TEXT,
+                PRIMARY KEY (deployment, fire_key)
+            ){clustered}""",
+            "CREATE INDEX ix_deployment_fires_unstarted ON deployment_fires (deployment)"
+            " WHERE run_id IS NULL",
+            """CREATE TABLE events (
+                event_id {serial_pk},
+                name TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                published_by TEXT NOT NULL,
+                published_at DOUBLE PRECISION NOT NULL
+            )""",
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL
+            )""",
         ),
     ),
 )

@@ -39,11 +39,14 @@ from stepwell.metadata._rows import (
 )
 from stepwell.metadata._sql_accounts import AccountQueries
 from stepwell.metadata._sql_cache import CacheQueries
+from stepwell.metadata._sql_deploy import DeploymentQueries
 from stepwell.metadata._sql_gc import GcQueries
 from stepwell.metadata._sql_tasks import TaskQueries
 
 
-class SqlMetadataStore(AccountQueries, CacheQueries, GcQueries, TaskQueries, MetadataStore):
+class SqlMetadataStore(
+    AccountQueries, CacheQueries, DeploymentQueries, GcQueries, TaskQueries, MetadataStore
+):
     """A :class:`MetadataStore` on a :class:`SqlDatabase` (the backends subclass it).
 
     Args:

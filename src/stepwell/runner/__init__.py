@@ -7,9 +7,19 @@ keywords are the options of the flow's own command line, checked before any
 process starts. Results are read back through the Client API.
 """
 
+from stepwell.runner._deployer import DeployedFlow, Deployer, TriggeredRun
 from stepwell.runner._executing import ExecutingRun, ExecutingTask
 from stepwell.runner._notebook import NBRunner
 from stepwell.runner._options import RunnerOptionError
 from stepwell.runner._runner import Runner
 
-__all__ = ["ExecutingRun", "ExecutingTask", "NBRunner", "Runner", "RunnerOptionError"]
+__all__ = [
+    "DeployedFlow",
+    "Deployer",
+    "ExecutingRun",
+    "ExecutingTask",
+    "NBRunner",
+    "Runner",
+    "RunnerOptionError",
+    "TriggeredRun",
+]

@@ -30,6 +30,7 @@ class RunInfo:
     max_num_splits: int = 100_000
     flow_file: str = ""
     project: dict[str, Any] | None = None  # @project: what current says about it
+    trigger: dict[str, Any] | None = None  # a scheduler's run: what fired it (current.trigger)
     datastore: str = ""  # where blobs go: a local directory or s3://bucket/prefix ("": home)
     s3_endpoint_url: str | None = None  # an S3-compatible server, when not AWS itself
     cache_bytes: int = 0  # this machine's cache of a remote datastore's blobs (0: none)

@@ -81,6 +81,9 @@ def start_run(
         )
     home.mkdir(parents=True, exist_ok=True)
     reporter = reporter or make_reporter(quiet)
+    fire = _own_fire(settings, reporter)
+    if fire is False:
+        return RunOutcome("", True, [], 0.0)  # another process is this fire's run
     environments = _build_environments(graph, decorators, settings, reporter)
     options = RunOptions(
         parameters=parameters,
@@ -101,6 +104,7 @@ def start_run(
         package_suffixes=tuple(settings.package_suffixes),
         use_cache=use_cache,
         environments=environments,
+        fire=fire,
     )
     shim = _shim(home) if environments else None
     run = LocalRun(
@@ -115,6 +119,26 @@ def start_run(
     )
     with _stop_on_signals(), _environments_in_use(home, environments):
         return run.run()
+
+
+def _own_fire(settings: Settings, reporter: Reporter) -> Any:
+    """The Fire this run is (started by ``stepwell scheduler``), None, or False: not ours."""
+    from stepwell.runtime._fired import fire_from_env, own_fire
+
+    fire = fire_from_env()
+    if fire is None:
+        return None
+    metadata = open_configured_metadata(settings)
+    try:
+        if not own_fire(metadata, fire):
+            reporter.status(
+                f"Fire {fire.fire_key} of deployment {fire.deployment} has another run; "
+                "this process starts none."
+            )
+            return False
+    finally:
+        metadata.close()
+    return fire
 
 
 def _build_environments(

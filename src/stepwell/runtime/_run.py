@@ -61,6 +61,7 @@ class RunOptions:
     package_suffixes: tuple[str, ...] = (".py",)  # the files the code package takes
     use_cache: bool = True  # --no-cache: @cache steps run (and record their keys) all the same
     environments: dict[str, Any] = field(default_factory=dict)  # step -> its built Environment
+    fire: Any = None  # a Fire: the scheduler started this run of a deployment
 
 
 @dataclass
@@ -175,6 +176,7 @@ class LocalRun:
             max_num_splits=self.options.max_num_splits,
             flow_file=self.options.flow_file,
             project=self.options.project.as_current() if self.options.project else None,
+            trigger=self.options.fire.trigger if self.options.fire is not None else None,
             datastore=self.options.datastore,
             s3_endpoint_url=self.options.s3_endpoint_url,
             cache_bytes=self.options.cache_bytes,
@@ -273,6 +275,8 @@ class LocalRun:
         ]
         if self.options.project is not None:
             system_tags += self.options.project.system_tags()
+        if self.options.fire is not None:
+            system_tags += self.options.fire.system_tags()
         if self.options.namespace and self.options.namespace not in system_tags:
             system_tags.append(self.options.namespace)  # the run belongs to its namespace
         run_id = self.metadata.new_run(
@@ -288,6 +292,10 @@ class LocalRun:
             code_key=code_key,
             datastore=info.datastore_url,
         )
+        if self.options.fire is not None:
+            from stepwell.runtime._fired import fire_started
+
+            fire_started(self.metadata, self.options.fire, str(run_id))
         if self.options.run_id_file:
             Path(self.options.run_id_file).write_text(run_id)
         return str(run_id)

@@ -327,6 +327,10 @@ def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
     )
     if info.project:
         current = current.with_extras(**info.project)
+    if info.trigger:
+        from stepwell.runtime._fired import Trigger
+
+        current = current.with_extras(trigger=Trigger(info.trigger))
     parallel = [f for f in spec.frames if f.kind == "parallel"]
     if parallel:
         frame = parallel[-1]

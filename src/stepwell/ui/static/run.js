@@ -101,10 +101,13 @@
     document.getElementById("title").replaceChildren(`Run ${r.pathspec} `, SW.status(r.status));
     SW.show("crumbs", " / ", SW.el("a", { href: `/?flow=${encodeURIComponent(r.flow)}` }, r.flow), ` / ${r.id}`);
     const card = (k, v) => SW.el("div", { class: "card" }, SW.el("div", { class: "k" }, k), SW.el("div", { class: "v" }, v));
+    const systemTag = (prefix) => ((r.system_tags || []).find((t) => t.startsWith(prefix)) || "").slice(prefix.length);
+    const deployment = systemTag("deployment:");
     SW.show("summary", card("Status", r.status), card("User", r.user), card("Started", SW.time(r.started_at)),
       card("Duration", SW.duration(r.duration)), card("Tasks", String(data.timeline.total)),
       card("Tags", r.tags.length ? SW.tags(r.tags) : "—"),
       r.origin_run_id ? card("Resumed from", SW.runLink(r.flow, r.origin_run_id)) : null,
+      deployment ? card("Triggered by", `${systemTag("triggered_by:") || "?"} (deployment ${deployment})`) : null,
       r.datastore ? card("Datastore", SW.el("code", {}, r.datastore)) : null,
       r.error ? SW.el("div", { class: "card error" }, r.error) : null);
     const params = Object.entries(r.parameters);
