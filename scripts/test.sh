@@ -2,7 +2,7 @@
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
 echo "== setup: .venv with stepwell[dev] (pytest, ruff, mypy, numpy/pandas/pyarrow, obstore," \
-     "moto[server] for a local S3 server, psycopg, playwright, uv), Metaflow's pinned wheel" \
+     "moto[server] for a local S3 server, psycopg, playwright, uv, ray), Metaflow's pinned wheel" \
      "(its tutorials, for tests/migration) and the wheels the @pypi tests serve on 127.0.0.1" \
      "(both cached in .venv/) and, if missing, Debian's chromium and postgresql"
 source "$(dirname "$0")/_venv.sh" dev
@@ -21,7 +21,8 @@ export STEPWELL_REQUIRE_WHEELHOUSE=1
 # when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.
 # Never `playwright install`: it downloads its own browser. The tests skip without chromium.
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends chromium chromium-driver >/dev/null; } \
     || echo "chromium not installed: the UI browser tests will be skipped." >&2
 fi
 # --- end of the UI browser block

@@ -289,8 +289,12 @@ _RUN_OPTIONS = [
                  help="Largest foreach allowed (default: 100,000)."),
     click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
                  help="Write the run id to this file as soon as it is known."),
-    click.option("--executor", type=click.Choice(["fork", "subprocess"]), default=None,
-                 help="How tasks run locally (default: fork)."),
+    click.option("--executor", type=click.Choice(["fork", "subprocess", "ray"]), default=None,
+                 help="Where tasks run: fork (default) or subprocess here, or ray: a Ray "
+                      "cluster."),
+    click.option("--ray-address", default=None, metavar="HOST:PORT",
+                 help="The Ray cluster of --executor ray (default: RAY_ADDRESS; unset: a "
+                      "local Ray for the run)."),
     click.option("--namespace", default=None, help="The namespace of the run."),
     click.option("--quiet", "quiet_run", is_flag=True, help="Print nothing but failures."),
     click.option("--with", "with_run", multiple=True, metavar="DECORATOR[:k=v,...]",
@@ -314,6 +318,7 @@ def _execute(
             datastore=ctx.obj["datastore"],
             datastore_root=ctx.obj["datastore_root"],
             environment=ctx.obj["environment"],
+            ray_address=options["ray_address"],
         )
     with cli_errors():
         outcome = start_run(

@@ -175,7 +175,9 @@ def _default_executor() -> str:
 # name -> (parser, default factory)
 _SPEC: dict[str, tuple[Callable[[Any, str], Any], Callable[[], Any]]] = {
     "home": (_home, lambda: Path.home() / ".stepwell"),
-    "executor": (_choice("executor", ("fork", "subprocess")), _default_executor),
+    "executor": (_choice("executor", ("fork", "subprocess", "ray")), _default_executor),
+    # The Ray cluster of --executor ray (host:port or ray://...); unset: a local Ray per run.
+    "ray_address": (_text, lambda: None),
     "max_workers": (_positive_int("max_workers"), lambda: os.cpu_count() or 1),
     "max_num_splits": (_positive_int("max_num_splits"), lambda: 100_000),
     "user": (lambda raw, source: str(raw), lambda: None),
@@ -212,6 +214,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "s3_endpoint_url": ("METAFLOW_S3_ENDPOINT_URL",),
     "environment": ("METAFLOW_DEFAULT_ENVIRONMENT",),
     "package_suffixes": ("METAFLOW_DEFAULT_PACKAGE_SUFFIXES",),
+    "ray_address": ("RAY_ADDRESS",),  # Ray's own name for it
 }
 
 #: Aliases whose value means something slightly different: turned into stepwell's meaning.

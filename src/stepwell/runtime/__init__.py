@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
 
 if TYPE_CHECKING:
+    from stepwell.config import Settings
     from stepwell.runtime._launch import ResumeRequest, start_run
     from stepwell.runtime._logs import log_path, read_log
     from stepwell.runtime._params import resolve_parameters
@@ -51,20 +52,30 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def _fork() -> Executor:
+def _fork(settings: Settings) -> Executor:
     from stepwell.runtime._fork import ForkExecutor
 
     return ForkExecutor()
 
 
-def _subprocess() -> Executor:
+def _subprocess(settings: Settings) -> Executor:
     from stepwell.runtime._subprocess import SubprocessExecutor
 
     return SubprocessExecutor()
 
 
-#: Executors by name; a remote executor registers itself here.
-EXECUTORS: dict[str, Callable[[], Executor]] = {"fork": _fork, "subprocess": _subprocess}
+def _ray(settings: Settings) -> Executor:
+    from stepwell.runtime._ray import RayExecutor
+
+    return RayExecutor(address=settings.ray_address)
+
+
+#: Executors by name, each made from the run's settings; a remote executor registers here.
+EXECUTORS: dict[str, Callable[[Settings], Executor]] = {
+    "fork": _fork,
+    "subprocess": _subprocess,
+    "ray": _ray,
+}
 
 __all__ = [
     "EXECUTORS",

@@ -35,6 +35,7 @@ class RunInfo:
     s3_endpoint_url: str | None = None  # an S3-compatible server, when not AWS itself
     cache_bytes: int = 0  # this machine's cache of a remote datastore's blobs (0: none)
     metadata: str = "local"  # where runs are recorded: "local" (SQLite in home) or postgresql://
+    code_key: str | None = None  # the run's code package in the datastore (remote workers run it)
 
     @property
     def cache_root(self) -> str | None:

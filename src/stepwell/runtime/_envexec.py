@@ -60,7 +60,9 @@ class EnvironmentZygote(ForkExecutor):
     def _spawn(self, ctx: ExecutorContext) -> socket.socket:
         decorators = {node.name: node.decorators for node in ctx.worker.graph}
         try:
-            payload = pickle.dumps((decorators, ctx.info.metadata), protocol=5)
+            payload = pickle.dumps(
+                (decorators, ctx.info.metadata, ctx.info.datastore_url), protocol=5
+            )
         except Exception as exc:
             raise ExecutorError(
                 f"The decorators of this flow cannot be sent to the environment of "
@@ -173,12 +175,12 @@ def environment_zygote_main(flow_cls: Any) -> NoReturn:
     from stepwell.runtime._context import RunInfo, WorkerContext
     from stepwell.runtime._worker import preload_task_modules
 
-    decorators, metadata = pickle.load(sys.stdin.buffer)
+    decorators, metadata, datastore = pickle.load(sys.stdin.buffer)
     graph = build_graph(flow_cls)
     for node in graph:
         if node.name in decorators:
             node.decorators = decorators[node.name]
-    preload_task_modules(metadata)
+    preload_task_modules(metadata, datastore)
     sock = socket.socket(fileno=int(os.environ.pop(ZYGOTE_FD_ENV)))
     placeholder = RunInfo(flow_cls.__name__, "", "", "", None)  # the "init" message replaces it
     code = 0

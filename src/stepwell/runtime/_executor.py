@@ -57,6 +57,19 @@ class Executor(abc.ABC):
     """Runs task attempts. ``start`` once, ``launch`` per attempt, ``close`` at the end."""
 
     name = ""
+    #: A cluster executor places each task by its @resources itself (tasks wait there
+    #: for capacity); the run then holds none back for this machine's CPUs and memory.
+    places_by_resources = False
+    #: Its workers build the steps' @pypi / @conda environments themselves (from the locks
+    #: in the code package); otherwise such steps run here, in environments built here.
+    handles_environments = False
+
+    def default_max_workers(self) -> int | None:
+        """Tasks in flight when --max-workers is not given (None: this machine's CPUs).
+
+        Asked after ``start``, so a cluster executor can answer from the cluster.
+        """
+        return None
 
     @abc.abstractmethod
     def start(self, ctx: ExecutorContext) -> None:

@@ -58,7 +58,8 @@ class ForkExecutor(Executor):
 
     def _spawn(self, ctx: ExecutorContext) -> socket.socket:
         """Start the zygote; the scheduler's end of its socket."""
-        preload_task_modules(ctx.info.metadata)  # imported once here, not once per forked task
+        # imported once here, not once per forked task
+        preload_task_modules(ctx.info.metadata, ctx.info.datastore_url)
         parent_sock, zygote_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
         sys.stderr.flush()

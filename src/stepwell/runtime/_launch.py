@@ -69,16 +69,18 @@ def start_run(
         parameters = resolve_parameters(flow_cls, raw_parameters or {}, user=username)
     decorators = prepare_graph(graph, flow_cls, parameters, with_decorators)
     project = project_of(flow_cls, username, branch, production, decorators=decorators)
-    Admission(graph, Capacity.of_this_machine(), strict=settings.resources_strict).check(graph)
-    for node in graph:  # a missing secret is found now, not after the run started
-        secrets = node.decorator("secrets")
-        if secrets is not None:
-            resolve_secrets(secrets.sources)
     executor_name = executor or settings.executor
     if executor_name not in EXECUTORS:
         raise ConfigError(
             f"Unknown executor {executor_name!r}; available: {', '.join(sorted(EXECUTORS))}."
         )
+    base_executor = EXECUTORS[executor_name](settings)
+    if not base_executor.places_by_resources:  # a cluster checks requests against its nodes
+        Admission(graph, Capacity.of_this_machine(), strict=settings.resources_strict).check(graph)
+    for node in graph:  # a missing secret is found now, not after the run started
+        secrets = node.decorator("secrets")
+        if secrets is not None:
+            resolve_secrets(secrets.sources)
     home.mkdir(parents=True, exist_ok=True)
     reporter = reporter or make_reporter(quiet)
     fire = _own_fire(settings, reporter)
@@ -88,7 +90,9 @@ def start_run(
     options = RunOptions(
         parameters=parameters,
         tags=tags,
-        max_workers=max_workers or settings.max_workers,
+        # unset: the executor's default (this machine's CPUs; a Ray cluster's)
+        max_workers=max_workers
+        or (None if settings.source("max_workers") == "default" else settings.max_workers),
         max_num_splits=max_num_splits or settings.max_num_splits,
         namespace=namespace or _default_namespace(username, project),
         run_id_file=run_id_file,
@@ -113,7 +117,9 @@ def start_run(
         home=home,
         username=username,
         options=options,
-        executor=with_environments(EXECUTORS[executor_name](), environments, shim),
+        executor=base_executor
+        if base_executor.handles_environments
+        else with_environments(base_executor, environments, shim),
         reporter=reporter,
         metadata_factory=lambda: open_configured_metadata(settings),
     )

@@ -114,3 +114,32 @@ def save_package(
     package = build_package(flow_file, flow_name, version, suffixes, environments)
     (ref,) = store.save_blobs([package])
     return str(ref.key)
+
+
+def unpack_package(store: Any, key: str, folder: Path, *, context: str) -> Path:
+    """The code package ``key`` unpacked in ``folder`` (once: a finished folder is reused).
+
+    It is unpacked under a temporary name and renamed into place, so a
+    half-unpacked package is never used; when several processes unpack the
+    same key at once, one rename wins and the others discard their copy.
+    """
+    import shutil
+
+    if (folder / ".complete").exists():
+        return folder
+    data = bytes(store.load_blob(key, context=context))
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(partial, filter="data")  # no links out, no absolute paths
+    (partial / ".complete").write_text(key)
+    try:
+        os.rename(partial, folder)
+    except OSError:  # another process finished first (or a stale, unfinished folder is there)
+        if not (folder / ".complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            os.rename(partial, folder)
+        else:
+            shutil.rmtree(partial, ignore_errors=True)
+    return folder

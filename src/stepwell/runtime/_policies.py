@@ -68,6 +68,11 @@ class Capacity:
         gpus = len(glob.glob("/dev/nvidia[0-9]*"))
         return cls(float(os.cpu_count() or 1), memory_mb, gpus)
 
+    @classmethod
+    def unlimited(cls) -> Capacity:
+        """No local limit: a cluster places tasks by their resources itself."""
+        return cls(float("inf"), 1 << 62, 1 << 30)
+
 
 def requested_resources(node: Any) -> dict[str, float] | None:
     """cpu, memory (MB) and gpu a step asks for: @resources, @kubernetes and @batch merged.

@@ -17,7 +17,7 @@ import selectors
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class RunOptions:
 
     parameters: dict[str, Any] = field(default_factory=dict)  # attribute -> resolved value
     tags: tuple[str, ...] = ()
-    max_workers: int = 1
+    max_workers: int | None = 1  # None: the executor says (see Executor.default_max_workers)
     max_num_splits: int = 100_000
     namespace: str | None = None
     run_id_file: str | None = None
@@ -161,6 +161,10 @@ class LocalRun:
         if log is not None:
             log.close()
 
+    def _say(self, text: str) -> None:
+        if not self.reporter.quiet:
+            self.reporter.status(text)
+
     # -- the run ---------------------------------------------------------------------
     def run(self) -> RunOutcome:
         started = time.monotonic()
@@ -183,8 +187,15 @@ class LocalRun:
             metadata=self.options.metadata,
         )
         worker = WorkerContext(info=info, flow_cls=self.flow_cls, graph=self.graph)
-        ctx = ExecutorContext(self._add_reader, self._remove_reader, self._on_exit, worker, info)
+        ctx = ExecutorContext(
+            self._add_reader, self._remove_reader, self._on_exit, worker, info,
+            extra={"say": self._say},  # what an executor tells the user on long work
+        )  # fmt: skip
         self.executor.start(ctx)  # forks the zygote: before any thread or connection exists
+        if self.executor.places_by_resources:
+            self._admission = Admission(self.graph, Capacity.unlimited())
+        if self.options.max_workers is None:
+            self.options.max_workers = self.executor.default_max_workers() or os.cpu_count() or 1
         try:  # only now may this process open S3: its client's threads do not survive a fork
             code_key = self._prepare_datastore(worker)
         except BaseException:
@@ -192,7 +203,7 @@ class LocalRun:
             raise
         self.metadata = self._metadata_factory()
         run_id = self._new_run(info, code_key)
-        ctx.info = worker.info = info = _replace_run_id(info, run_id)
+        ctx.info = worker.info = info = replace(info, run_id=run_id, code_key=code_key)
         self.reporter.run_started(info.flow_name, run_id, self.username)
         if self.options.origin_run_id is not None:
             self._resume = Resume(
@@ -352,7 +363,7 @@ class LocalRun:
     def _launch_ready(self, scheduler: Scheduler) -> None:
         launches = []
         clones: list[tuple[TaskSpec, TaskResult]] = []
-        while len(self._running) < self.options.max_workers:
+        while len(self._running) < (self.options.max_workers or 1):
             spec = self._held or scheduler.next_task()
             self._held = None
             if spec is None:
@@ -496,12 +507,6 @@ class LocalRun:
     def _interrupt(self) -> None:
         for handle in list(self._running.values()):
             self.executor.terminate(handle, signal.SIGKILL)
-
-
-def _replace_run_id(info: RunInfo, run_id: str) -> RunInfo:
-    from dataclasses import replace
-
-    return replace(info, run_id=run_id)
 
 
 def _outcome(spec: TaskSpec, result: TaskResult, extra: dict[str, str] | None = None) -> Any:

@@ -49,6 +49,9 @@ class TaskSpec:
     # @catch: the failure of the last attempt; this attempt runs no user code, it
     # stores the failure and lets the run go on.
     caught: CaughtFailure | None = None
+    # What a remote executor adds for a worker without metadata access: "input_refs" (a
+    # join's inputs: task id -> artifact refs) and "main_ip" (a @parallel gang's node 0).
+    extras: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def pathspec(self) -> str:

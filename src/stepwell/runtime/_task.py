@@ -51,7 +51,7 @@ def run_task(spec: TaskSpec, ctx: WorkerContext) -> TaskResult:
         # Each branch reads one item of a blob shared by the whole foreach: hashing all
         # of it in every branch would cost O(width) per branch, so it is not verified.
         load_blob=lambda key: store.load_blob(key, verify=False),
-        input_refs=_InputRefs(ctx, spec.input_task_ids),
+        input_refs=_InputRefs(ctx, spec.input_task_ids, spec.extras.get("input_refs")),
     )
     flow = ctx.flow_cls(use_cli=False)
     flow.__dict__["_sw_state"] = state
@@ -291,11 +291,16 @@ class _InputRefs:
 
     CHUNK = 500
 
-    def __init__(self, ctx: WorkerContext, task_ids: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        ctx: WorkerContext,
+        task_ids: tuple[str, ...],
+        given: dict[str, dict[str, Any]] | None = None,  # sent with the task (remote workers)
+    ) -> None:
         self._ctx = ctx
         self._task_ids = task_ids
         self._position = {task_id: i for i, task_id in enumerate(task_ids)}
-        self._refs: dict[str, dict[str, Any]] = {}
+        self._refs: dict[str, dict[str, Any]] = dict(given or {})
 
     def __call__(self, step: str, task_id: str) -> dict[str, Any]:
         if task_id not in self._refs:
@@ -334,7 +339,8 @@ def _current_info(spec: TaskSpec, ctx: WorkerContext) -> CurrentInfo:
     parallel = [f for f in spec.frames if f.kind == "parallel"]
     if parallel:
         frame = parallel[-1]
-        current = current.with_extras(parallel=_ParallelInfo(frame.width, frame.index, "127.0.0.1"))
+        main_ip = spec.extras.get("main_ip", "127.0.0.1")
+        current = current.with_extras(parallel=_ParallelInfo(frame.width, frame.index, main_ip))
     return current
 
 

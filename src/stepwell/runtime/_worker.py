@@ -22,7 +22,7 @@ from stepwell.runtime._task import format_user_traceback, run_task
 RESULT_FD_ENV = "STEPWELL_RESULT_FD"
 
 
-def preload_task_modules(metadata: str = "local") -> None:
+def preload_task_modules(metadata: str = "local", datastore: str = "") -> None:
     """Import what every task needs, so forks of this process start with it loaded.
 
     Imports only: no thread is started and no connection opened before the fork.
@@ -34,6 +34,9 @@ def preload_task_modules(metadata: str = "local") -> None:
     if not is_local(metadata):  # a join task reads its inputs' records from PostgreSQL
         from stepwell.metadata import PostgresMetadataStore  # noqa: F401
     from stepwell.store import ArtifactRef, ContentStore, open_storage, save_artifacts  # noqa: F401
+    from stepwell.store._storage import preload_storage
+
+    preload_storage(datastore)  # the S3 backend: imported once, not in every task
 
 
 def _line_buffered_streams() -> None:

@@ -11,13 +11,10 @@ fire ``pending:<pid>`` — the handshake that makes each fire one run (see
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +23,16 @@ from stepwell.metadata import DeploymentRecord
 
 def unpack_code(home: Path, spec: dict[str, Any]) -> Path:
     """The folder holding the deployment's code package, unpacked (once per key)."""
+    from stepwell.runtime._package import unpack_package
     from stepwell.store import open_content_store
 
     key = spec["code_key"]
-    folder = home / "deployments" / "code" / key
-    if (folder / ".complete").exists():
-        return folder
-    store = open_content_store(spec["datastore"])
-    data = bytes(store.load_blob(key, context="the code package of a deployment"))
-    partial = folder.with_name(f".{key}.{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(partial, filter="data")  # no links out, no absolute paths
-    (partial / ".complete").write_text(key)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.rename(partial, folder)
-    return folder
+    return unpack_package(
+        open_content_store(spec["datastore"]),
+        key,
+        home / "deployments" / "code" / key,
+        context="the code package of a deployment",
+    )
 
 
 def run_arguments(deployment: DeploymentRecord, trigger: dict[str, Any]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import importlib
 import pathlib
 from collections.abc import Callable, Iterator, Sequence
@@ -225,6 +226,17 @@ def register_storage(name: str, factory: StorageFactory | str) -> None:
 def get_storage(name: str, **kwargs: Any) -> Storage:
     """Build the storage backend registered as ``name``, e.g. ``get_storage("local", root=p)``."""
     return _registry.get(name, **kwargs)
+
+
+def preload_storage(url: str) -> None:
+    """Import what the storage at ``url`` needs, creating nothing (before a zygote forks).
+
+    Tasks forked afterwards open their own client without importing a module each.
+    """
+    if str(url).startswith("s3://"):
+        importlib.import_module("stepwell.store._s3")
+        with contextlib.suppress(ImportError):  # reported when the storage is opened
+            importlib.import_module("obstore.store")
 
 
 def open_storage(url: str, *, endpoint_url: str | None = None) -> Storage:

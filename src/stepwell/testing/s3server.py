@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Credentials the server accepts (moto checks none; clients must send some).
 ACCESS_KEY = "stepwell-test"
@@ -66,6 +67,7 @@ class S3Server:
 
     endpoint_url: str
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    network: Any = field(default=None, repr=False)  # a raycluster.PrivateNetwork it runs in
 
     @classmethod
     @contextlib.contextmanager
@@ -75,11 +77,14 @@ class S3Server:
         timeout: float = 30.0,
         *,
         require_auth: bool = False,
+        network: Any = None,
     ) -> Iterator[S3Server]:
         """Start ``moto_server`` on 127.0.0.1 and stop it when the block ends.
 
         With ``require_auth`` the server checks credentials like AWS does, and
-        knows none: every request is refused as InvalidAccessKeyId.
+        knows none: every request is refused as InvalidAccessKeyId. With a
+        ``network`` (:class:`stepwell.testing.raycluster.PrivateNetwork`) it runs
+        in that private network, where its clients must run too.
         """
         port = port or free_port()
         executable = shutil.which("moto_server", path=str(Path(sys.executable).parent))
@@ -90,15 +95,16 @@ class S3Server:
         env = dict(os.environ)
         if require_auth:
             env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+        argv = [executable, "-H", "127.0.0.1", "-p", str(port)]
         process = subprocess.Popen(
-            [executable, "-H", "127.0.0.1", "-p", str(port)],
+            network.command(argv) if network is not None else argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
             env=env,
             preexec_fn=_die_with_parent,
         )
-        server = cls(f"http://127.0.0.1:{port}", process)
+        server = cls(f"http://127.0.0.1:{port}", process, network)
         try:
             server._wait_ready(timeout)
             yield server
@@ -112,8 +118,8 @@ class S3Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moto_server exited with code {self.process.returncode}")
             try:
-                with urllib.request.urlopen(self.endpoint_url + "/", timeout=1):
-                    return
+                self._in_network(urllib.request.urlopen, self.endpoint_url + "/", timeout=1).close()
+                return
             except urllib.error.HTTPError:
                 return  # it answered
             except OSError:
@@ -138,9 +144,13 @@ class S3Server:
         """Create a bucket (a fresh unique name by default) and return its name."""
         name = name or f"sw-{uuid.uuid4().hex[:16]}"
         request = urllib.request.Request(f"{self.endpoint_url}/{name}", method="PUT")
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        self._in_network(urllib.request.urlopen, request, timeout=10).close()
         return name
+
+    def _in_network(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.network is None:
+            return fn(*args, **kwargs)
+        return self.network.call(fn, *args, **kwargs)
 
     @property
     def credentials(self) -> dict[str, str]:

@@ -58,6 +58,14 @@ def test_admission_keeps_to_cpus_and_memory() -> None:
     assert admission.fits("train", running=1)
 
 
+def test_a_cluster_executor_admits_every_task_its_cluster_places() -> None:
+    admission = Admission(GRAPH, Capacity.unlimited())  # Ray queues tasks by their requests
+    for running in range(100):
+        assert admission.fits("train", running=running)
+        admission.take("train")
+    assert admission.check(GRAPH, out=io.StringIO()) == []  # no request is beyond it
+
+
 def test_a_lone_large_task_always_fits() -> None:
     admission = Admission(GRAPH, Capacity(cpus=1, memory_mb=100, gpus=0))
     assert admission.fits("train", running=0)
