@@ -67,6 +67,11 @@ DELETE_BATCH = 200
 PROGRESS_EVERY = 50_000
 #: Threads for stat and delete requests to a remote datastore.
 REMOTE_THREADS = 16
+#: Threads unlinking a local datastore's files: a file system overlaps them (on this
+#: project's ext4 machine, 8 threads unlink 2.5-3x faster than one).
+LOCAL_THREADS = 8
+#: Keys handed to the threads at a time (progress is reported between chunks).
+DELETE_CHUNK = 16_384
 
 Progress = Callable[[str, int], None]
 
@@ -315,24 +320,29 @@ class GarbageCollector:
     def _delete(self, storage: Storage, keys: list[str], phase: str) -> None:
         root = _local_root(storage)
 
-        def delete(key: str) -> None:
-            if root is None:
-                storage.delete(key)
-                return
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                os.unlink(f"{root}/{key}")
+        point = f"gc.{phase.replace(' ', '-')}"
 
-        if storage.is_remote and len(keys) > 1:
-            with ThreadPoolExecutor(REMOTE_THREADS) as pool:
-                for n, _ in enumerate(pool.map(delete, keys), 1):
-                    if n % PROGRESS_EVERY == 0:
-                        self.progress(phase, n)
+        def delete(part: list[str]) -> None:
+            for key in part:
+                if root is None:
+                    storage.delete(key)
+                else:
+                    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                        os.unlink(f"{root}/{key}")
+                crash_point(point)
+
+        threads = REMOTE_THREADS if root is None else LOCAL_THREADS
+        if len(keys) < 2 * threads:
+            delete(keys)
             return
-        for n, key in enumerate(keys, 1):
-            delete(key)
-            crash_point(f"gc.{phase.replace(' ', '-')}")
-            if n % PROGRESS_EVERY == 0:
-                self.progress(phase, n)
+        done = 0
+        with ThreadPoolExecutor(threads) as pool:
+            for start in range(0, len(keys), DELETE_CHUNK):
+                chunk = keys[start : start + DELETE_CHUNK]
+                list(pool.map(delete, [chunk[i::threads] for i in range(threads)]))
+                if (done + len(chunk)) // PROGRESS_EVERY > done // PROGRESS_EVERY:
+                    self.progress(phase, done + len(chunk))
+                done += len(chunk)
 
 
 @contextlib.contextmanager

@@ -228,8 +228,9 @@ class RayExecutor(Executor):
             )
 
     def default_max_workers(self) -> int | None:
-        # Enough in flight that the cluster always has the next task queued.
-        return max(16, int(2 * self._cluster_cpus))
+        # Enough in flight that the cluster always has the next task queued (a thread each
+        # on the driver, so bounded).
+        return min(1024, max(16, int(2 * self._cluster_cpus)))
 
     # -- launch ---------------------------------------------------------------------------
     def launch(self, spec: TaskSpec) -> TaskHandle:
