@@ -159,3 +159,30 @@ def test_a_node_that_cannot_see_a_local_datastore_is_refused(tmp_path: Path) -> 
     assert done.returncode == 1
     assert f"does not see the local datastore {home}" in done.stderr
     assert "use the S3 datastore" in done.stderr
+
+
+def test_nodes_without_credentials_for_the_s3_datastore_are_named_at_start(
+    tmp_path: Path,
+) -> None:
+    from stepwell.testing.raycluster import RayCluster
+    from stepwell.testing.s3server import S3Server
+
+    with (
+        PrivateNetwork.create() as network,
+        S3Server.start(network=network) as s3,
+        RayCluster.start(network, tmp_path / "ray", num_cpus=1) as ray,  # no AWS variables
+    ):
+        bucket = s3.new_bucket()
+        env = ray.environment(
+            {"STEPWELL_HOME": str(tmp_path / "home"), **s3.environment(bucket)}
+        )  # the driver has credentials
+        done = subprocess.run(
+            network.command([sys.executable, str(FLOWS / "fanout.py"), "run",
+                             "--executor", "ray", "--ray-address", ray.address]),
+            env=env, capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"cannot use the datastore s3://{bucket}" in done.stderr
+    assert "No AWS credentials were found" in done.stderr
+    assert "Workers use their own credentials" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -164,7 +164,11 @@ class RayExecutor(Executor):
             refs = {
                 _node_name(n): remote.options(
                     scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
-                ).remote(str(marker) if marker else None)
+                ).remote(
+                    str(marker) if marker else None,
+                    datastore if storage.is_remote else "",
+                    ctx.info.s3_endpoint_url,
+                )
                 for n in nodes
             }
             found = {}
@@ -192,6 +196,12 @@ class RayExecutor(Executor):
                 raise ExecutorError(
                     f"Ray node {address} runs Python {seen['python']}, this machine {here}: "
                     "the driver and the workers need the same Python version."
+                )
+            if seen.get("datastore_error"):
+                raise ExecutorError(
+                    f"Ray node {address} cannot use the datastore {datastore}: "
+                    f"{seen['datastore_error']}\n  Workers use their own credentials (AWS "
+                    "variables, config files or a role on each node) and the run's endpoint."
                 )
             if not seen["sees_marker"]:
                 raise ExecutorError(

@@ -60,15 +60,30 @@ def work_dir() -> Path:
     return Path(root)
 
 
-def probe(marker: str | None) -> dict[str, Any]:
-    """What the driver checks on every node before a run: versions, the datastore."""
+def probe(
+    marker: str | None, datastore: str = "", endpoint_url: str | None = None
+) -> dict[str, Any]:
+    """What the driver checks on every node before a run: versions, the datastore.
+
+    ``marker``: a file in a local datastore this node must see; ``datastore``: a
+    remote one this node must be able to use (its own credentials).
+    """
     from stepwell._version import __version__
 
+    datastore_error = None
+    if datastore:
+        from stepwell.store import open_storage
+
+        try:
+            open_storage(datastore, endpoint_url=endpoint_url).check()
+        except Exception as exc:
+            datastore_error = str(exc) or type(exc).__name__
     return {
         "python": platform.python_version(),
         "stepwell": __version__,
         "host": platform.node(),
         "sees_marker": marker is None or os.path.exists(marker),
+        "datastore_error": datastore_error,
     }
 
 

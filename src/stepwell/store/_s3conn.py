@@ -262,6 +262,13 @@ def explain(err: BaseException, url: S3Url, options: S3Options) -> str:
             "Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE and "
             "~/.aws/credentials) and the bucket's permissions."
         )
+    if "169.254.169.254" in text or "169.254.170.2" in text:  # a credentials lookup failed
+        return (
+            f"No AWS credentials were found for {url}: none in the environment or "
+            "~/.aws, and no instance or container role answered.\n"
+            "Set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE and "
+            "~/.aws/credentials), or run where a role is attached."
+        )
     answered = "Server returned" in text or "status code" in text.lower()
     if not answered or "error sending request" in text or "timed out" in text:  # no answer
         return (

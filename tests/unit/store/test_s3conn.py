@@ -82,6 +82,11 @@ def test_static_keys_come_from_the_profile_in_the_credentials_file(tmp_path: Pat
         ("status code: 403 Forbidden: <Code>Whatever</Code>", "refused the credentials"),
         ("error sending request for objects/40/3abc401", "Cannot reach the S3 endpoint"),
         ("request or response body error: operation aborted", "Cannot reach the S3 endpoint"),
+        (
+            "Error performing PUT http://169.254.169.254/latest/api/token in 102ms, after 1 "
+            "retries - HTTP error: error sending request",
+            "No AWS credentials were found",
+        ),
     ],
 )
 def test_errors_are_explained_by_what_to_check(error: str, fragment: str) -> None:
