@@ -11,8 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +47,6 @@ def offline_uv(cache: Path) -> dict[str, str]:
 _why = network_namespaces_available()
 if _why is not None:
     pytest.skip(f"the Ray tests run Ray in a private network: {_why}", allow_module_level=True)
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}")
-        time.sleep(0.1)
 
 
 class Cluster:

@@ -10,7 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.ray.conftest import FLOWS, Cluster, alive, processes_in, wait_for
+from tests._polling import wait_for
+from tests.ray.conftest import FLOWS, Cluster, alive, processes_in
 
 from stepwell.testing.raycluster import PrivateNetwork
 

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.ray.conftest import Cluster, wait_for
+from tests._polling import wait_for
+from tests.ray.conftest import Cluster
 
 
 def test_foreach_join_and_a_retried_failure_run_on_ray_workers(

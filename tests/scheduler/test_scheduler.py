@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._polling import wait_for
 
 from stepwell.client import Flow, namespace, reset_client
 from stepwell.metadata import SqliteMetadataStore
 from stepwell.testing import run_flow
 
-from .conftest import FLOWS, Schedulers, wait_for
+from .conftest import FLOWS, Schedulers
 
 CLI = [sys.executable, "-m", "stepwell.cli"]
 

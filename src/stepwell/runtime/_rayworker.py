@@ -172,18 +172,30 @@ class _Zygote:
 _zygotes: dict[tuple[str, str], _Zygote] = {}
 
 
-def _zygote_for(share: RunShare, step: str) -> _Zygote:
-    """The zygote for ``step``'s tasks: this worker's Python, or the step's environment."""
+#: (code package key, step) -> the unpacked package and the step's environment (or None),
+#: prepared on the first task of that step in this worker process, reused after.
+_prepared: dict[tuple[str, str], tuple[Path, Any]] = {}
+
+
+def _prepare(info: RunInfo, step: str) -> tuple[Path, Any]:
+    """The code package's folder on this node, and ``step``'s environment built here."""
     from stepwell.runtime._package import unpack_package
     from stepwell.store import open_content_store
 
-    info = share.info
     assert info.code_key is not None
-    store = open_content_store(info.datastore_url, endpoint_url=info.s3_endpoint_url)
-    folder = unpack_package(
-        store, info.code_key, work_dir() / "code" / info.code_key, context="the run's code package"
-    )
-    environment = _environment_of(folder, step)
+    found = _prepared.get((info.code_key, step))
+    if found is None:
+        store = open_content_store(info.datastore_url, endpoint_url=info.s3_endpoint_url)
+        folder = work_dir() / "code" / info.code_key
+        folder = unpack_package(store, info.code_key, folder, context="the run's code package")
+        found = _prepared[(info.code_key, step)] = (folder, _environment_of(folder, step))
+    return found
+
+
+def _zygote_for(share: RunShare, step: str) -> _Zygote:
+    """The zygote for ``step``'s tasks: this worker's Python, or the step's environment."""
+    info = share.info
+    folder, environment = _prepare(info, step)
     key = (info.run_id, environment.key if environment is not None else "")
     zygote = _zygotes.get(key)
     if zygote is not None and zygote.proc.poll() is None:
