@@ -17,6 +17,13 @@ export STEPWELL_REQUIRE_TUTORIALS=1
 .venv/bin/python tests/environments/_wheelhouse.py
 export STEPWELL_REQUIRE_WHEELHOUSE=1
 # --- end of the @pypi block
+# --- Airflow DAGs (tests/deploy/test_airflow_*): Airflow 3 in its own venv, never in .venv itself.
+# Made once (~70 s), reused while its pins (tests/deploy/airflow-constraints.txt) are unchanged.
+echo "== setup: .venv/airflow-venv with apache-airflow 3 (pinned), its cncf.kubernetes provider" \
+     "and stepwell from this checkout (the tests run generated DAGs with airflow dags test)"
+.venv/bin/python tests/deploy/_airflow_env.py
+export STEPWELL_REQUIRE_AIRFLOW=1
+# --- end of the Airflow block
 # --- UI browser tests (tests/e2e/test_ui_browser.py): Debian's chromium, installed only
 # when missing (CI runs as root on a fresh clone); Playwright's Python package is a dev extra.
 # Never `playwright install`: it downloads its own browser. The tests skip without chromium.

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -279,3 +280,44 @@ def test_a_pypi_step_on_the_s3_datastore(
     assert flow_run.data.new_version == "1.1.0"
     assert flow_run["old"].task.environment_info["packages"].get("obstore")  # S3 in the env
     assert not (stepwell_home / "objects").exists()  # every blob went to the bucket
+
+
+def test_deployed_tasks_rebuild_their_environment_from_the_lock_in_the_code_package(
+    uv_index: Any, stepwell_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an Argo pod or an Airflow worker does: `stepwell task --package KEY` per task."""
+    from tests.e2e._orchestrator import drive
+
+    from stepwell.config import load_settings
+    from stepwell.deploy._prepare import store_code
+    from stepwell.flow import load_flow_class
+    from stepwell.graph import check_flow
+    from stepwell.metadata import open_metadata
+
+    flow_cls = load_flow_class(FLOWS / "pypi_flow.py")
+    key = store_code(flow_cls, load_settings(), str(FLOWS / "pypi_flow.py"))["code_key"]
+    envs = _envs(stepwell_home)
+    assert len(envs) == 2  # resolved and built when the flow was deployed
+    # A worker can neither resolve (no resolutions kept, no index) nor need to: the locks
+    # are in the package, and the environments they name are built.
+    shutil.rmtree(stepwell_home / "environments" / "locks")
+    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/simple")
+    outputs: list[str] = []
+
+    def run_task(step: str, inputs: list[str], split: int | None) -> dict[str, Any]:
+        argv = [sys.executable, "-m", "stepwell.cli", "task", step, "--flow", "pypi_flow.py",
+                "--package", key, "--run-key", "deployed-1"]  # fmt: skip
+        argv += [a for i in inputs for a in ("--input", i)]
+        argv += ["--split-index", str(split)] if split is not None else []
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stderr)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    metadata = open_metadata("local", home=stepwell_home)
+    results = drive(run_task, check_flow(flow_cls), metadata, "PypiFlow")
+    assert not any("Resolving the environment" in text for text in outputs)
+    data = Flow("PypiFlow")[results[0]["run_id"]].data
+    assert data.old_versions == ["1.0.0"] and data.new_version == "1.1.0"
+    assert {Path(p) for p in [*data.old_prefixes, data.new_prefix]} == set(envs)
+    assert data.join_has is False and data.end_has is False

@@ -248,3 +248,19 @@ def test_open_metadata_picks_the_backend_by_url(pg_url, tmp_path):
     store.close()
     assert type(open_metadata("local", home=tmp_path)).__name__ == "SqliteMetadataStore"
     assert os.listdir(tmp_path) == []  # opened lazily: nothing created yet
+
+
+def _keyed(url: str, number: int, results: multiprocessing.Queue) -> None:
+    store = PostgresMetadataStore(url)
+    results.put(store.new_run(
+        FLOW, user=f"task{number}", tags=[], system_tags=[], parameters={}, pid=None,
+        host=None, run_key="argo-race",
+    ))  # fmt: skip
+
+
+def test_tasks_racing_to_create_the_run_of_one_key_get_one_run(pg_url):
+    run_ids = _in_processes(_keyed, [(pg_url, n) for n in range(8)])
+    assert len(set(run_ids)) == 1
+    store = PostgresMetadataStore(pg_url)
+    assert [r.run_id for r in store.list_runs(FLOW)] == run_ids[:1]
+    store.close()

@@ -10,8 +10,11 @@ from typing import Any
 
 import click
 
+from stepwell.cli._airflow import airflow_group
+from stepwell.cli._argo import argo_workflows_group
 from stepwell.cli._errors import cli_errors
 from stepwell.cli._readcmds import add_read_commands
+from stepwell.cli._task import task_command
 from stepwell.cli._toplevel import apply_top_level, package_suffixes, top_level_options
 from stepwell.config import load_settings
 from stepwell.exceptions import ParameterError
@@ -191,6 +194,9 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
         )(_with_run_options(resume))
     )
     cli.add_command(_spin_command(flow_cls))
+    cli.add_command(argo_workflows_group(flow_cls, _flow_file(flow_cls)))  # argo-workflows
+    cli.add_command(airflow_group(flow_cls, _flow_file(flow_cls)))  # airflow create
+    cli.add_command(task_command(flow_cls, _flow_file(flow_cls)))  # one task (deployments)
     return cli
 
 

@@ -18,6 +18,7 @@ from stepwell.cli._gc import gc
 from stepwell.cli._readcmds import add_read_commands
 from stepwell.cli._scheduling import deployments, event, scheduler, undeploy
 from stepwell.cli._settings_cmd import settings
+from stepwell.cli._task import finish_run, task
 from stepwell.cli._toplevel import apply_top_level, top_level_argv, top_level_options
 from stepwell.cli._verify import verify
 from stepwell.exceptions import StepwellError
@@ -188,6 +189,8 @@ main.add_command(gc)  # stepwell gc --keep-last N --older-than DAYS
 main.add_command(environments)  # stepwell environments list | prune
 for _command in (deployments, undeploy, scheduler, event):  # the local scheduler
     main.add_command(_command)
+main.add_command(task)  # stepwell task STEP --flow FILE [--package KEY]: one task (deployments)
+main.add_command(finish_run)  # stepwell finish-run FLOW --run-key KEY --status S (exit handlers)
 
 # The subprocess executor's entry: one task, whether or not the file has a __main__ block.
 main.add_command(_flow_command("_task", "Run one task (internal).", hidden=True))

@@ -7,14 +7,39 @@ environment; this package starts no task (the runtime runs a step's tasks in
 its environment's interpreter).
 """
 
-from stepwell.environments._prepare import (
-    RuntimeRequirements,
-    prepare_environments,
-    runtime_requirements,
-)
-from stepwell.environments._spec import EnvironmentSpec, requirement, step_environments
-from stepwell.environments._store import MARKER, Environment, EnvironmentStore, Lock
-from stepwell.environments._uv import EnvironmentBuildError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stepwell.environments._prepare import (
+        RuntimeRequirements,
+        prepare_environments,
+        runtime_requirements,
+    )
+    from stepwell.environments._spec import EnvironmentSpec, requirement, step_environments
+    from stepwell.environments._store import MARKER, Environment, EnvironmentStore, Lock
+    from stepwell.environments._uv import EnvironmentBuildError
+
+#: Imported when first used: asking whether a flow has environments imports no builder.
+_LAZY = {
+    "RuntimeRequirements": "_prepare", "prepare_environments": "_prepare",
+    "runtime_requirements": "_prepare",
+    "EnvironmentSpec": "_spec", "requirement": "_spec", "step_environments": "_spec",
+    "MARKER": "_store", "Environment": "_store", "EnvironmentStore": "_store", "Lock": "_store",
+    "EnvironmentBuildError": "_uv",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stepwell.environments' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"stepwell.environments.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MARKER",

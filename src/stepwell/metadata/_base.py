@@ -43,14 +43,22 @@ class MetadataStore(abc.ABC):
         tags: Sequence[str],
         system_tags: Sequence[str],
         parameters: Mapping[str, str],
-        pid: int,
-        host: str,
+        pid: int | None,
+        host: str | None,
         origin_run_id: str | None = None,
         code_key: str | None = None,
         run_id: str | None = None,
         datastore: str | None = None,
+        run_key: str | None = None,
     ) -> str:
         """Create a run (and its flow if new) with status ``running``; return its id.
+
+        ``run_key`` (an orchestrator's id of the run, e.g. ``argo-<workflow uid>``):
+        if a run of ``flow_name`` was already recorded under that key, its id is
+        returned and nothing is written; else the new run is recorded under it, in
+        the same transaction (two tasks racing to create it get one run).
+        ``pid`` None means no local process drives the run (an orchestrator does):
+        its liveness is not judged by heartbeats, and the orchestrator ends it.
 
         ``run_id`` chooses the id (a positive whole number not in use by any flow);
         by default the next one is taken. ``code_key`` is the blob key of the run's
@@ -59,6 +67,14 @@ class MetadataStore(abc.ABC):
 
         ``parameters`` maps each parameter name to its value as JSON text.
         """
+
+    def run_id_of_key(self, flow_name: str, run_key: str) -> str | None:
+        """The id of the run of ``flow_name`` recorded under ``run_key``; None if none is."""
+        raise MetadataError(
+            f"This metadata store ({type(self).__name__}) keeps no run keys: orchestrated runs "
+            "need a SQL metadata store (SQLite or PostgreSQL).",
+            store=type(self).__name__,
+        )
 
     @abc.abstractmethod
     def heartbeat(self, flow_name: str, run_id: str) -> None:

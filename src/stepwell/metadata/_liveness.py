@@ -3,8 +3,10 @@
 A scheduler calls ``heartbeat`` every few seconds. A run is reported as
 ``failed`` with error ``"scheduler died"`` when its last heartbeat is older
 than the store's threshold, or, sooner, when it was started on this host and
-its scheduler's process no longer exists. Nothing is written back: the
-derivation is repeated on every read.
+its scheduler's process no longer exists. A run with no process (``pid``
+None) is driven by an orchestrator (Argo, Airflow): no stepwell process lives
+between its tasks, so no heartbeat judges it; the orchestrator's exit handler
+ends it. Nothing is written back: the derivation is repeated on every read.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def derive_status(
     this_host: str,
 ) -> tuple[str, bool]:
     """The status to report and whether the scheduler is known to be dead."""
-    if status != "running":
+    if status != "running" or pid is None:
         return status, False
     if now - heartbeat_at > timeout:
         return "failed", True

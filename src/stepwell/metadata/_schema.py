@@ -28,6 +28,9 @@ Tables (every lookup the store makes is served by a primary key or an index):
   scheduler keeps (see ``_sql_deploy``): deployment versions (the active one
   indexed), each fire claimed once (fires not yet started: a partial index),
   published events in id order, and named leases.
+- ``run_keys``: an orchestrator's id of a run (``argo-<workflow uid>``) -> the
+  run's id, unique, so every task of one orchestrated run finds the same run
+  and a retried start task does not make a second one.
 """
 
 from __future__ import annotations
@@ -206,6 +209,17 @@ MIGRATIONS: tuple[Migration, ...] = (
                 holder TEXT NOT NULL,
                 expires_at DOUBLE PRECISION NOT NULL
             )""",
+        ),
+    ),
+    Migration(
+        7,
+        "run keys: an orchestrator's id of a run (Argo, Airflow) -> the run it is, unique",
+        (
+            """CREATE TABLE run_keys (
+                run_key TEXT PRIMARY KEY,
+                flow_name TEXT NOT NULL,
+                run_id BIGINT NOT NULL
+            ){clustered}""",
         ),
     ),
 )

@@ -96,14 +96,17 @@ class SqlMetadataStore(
         tags: Sequence[str],
         system_tags: Sequence[str],
         parameters: Mapping[str, str],
-        pid: int,
-        host: str,
+        pid: int | None,
+        host: str | None,
         origin_run_id: str | None = None,
         code_key: str | None = None,
         run_id: str | None = None,
         datastore: str | None = None,
+        run_key: str | None = None,
     ) -> str:
         check_name("flow name", flow_name)
+        if run_key is not None:
+            check_name("run key", run_key)
         explicit = _explicit_run_id(run_id)
         user_tags, sys_tags = check_tags(tags), check_tags(system_tags)
         for name, value in parameters.items():
@@ -114,7 +117,33 @@ class SqlMetadataStore(
                     parameter=name,
                 )
         now = self._clock()
+        try:
+            return self._insert_run(
+                flow_name, explicit, run_id, run_key, user_tags, sys_tags, now,
+                (user, json.dumps(dict(parameters), sort_keys=True), now, now, pid, host,
+                 origin_run_id, code_key, datastore),
+            )  # fmt: skip
+        except _KeyTaken:  # another task created the run of this key first: that one it is
+            existing = self.run_id_of_key(flow_name, str(run_key))
+            assert existing is not None
+            return existing
+
+    def _insert_run(
+        self,
+        flow_name: str,
+        explicit: int | None,
+        run_id: str | None,
+        run_key: str | None,
+        user_tags: Sequence[str],
+        sys_tags: Sequence[str],
+        now: float,
+        row_values: tuple[Any, ...],
+    ) -> str:
         with self._db.write() as q:
+            if run_key is not None:
+                found = self._keyed_run(q, flow_name, run_key)
+                if found is not None:
+                    return found
             q.run(
                 "INSERT INTO flows (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 (flow_name, now),
@@ -125,10 +154,7 @@ class SqlMetadataStore(
                     run_id=run_id,
                 )
             columns = "flow_name, user_name, status, parameters, started_at, heartbeat_at, pid,"
-            values: tuple[Any, ...] = (
-                flow_name, user, json.dumps(dict(parameters), sort_keys=True), now, now, pid,
-                host, origin_run_id, code_key, datastore,
-            )  # fmt: skip
+            values: tuple[Any, ...] = (flow_name, *row_values)
             marks = "?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?"
             if explicit is not None:  # the caller's id (a serial column accepts it)
                 columns, marks, values = "run_id, " + columns, "?, " + marks, (explicit, *values)
@@ -144,7 +170,29 @@ class SqlMetadataStore(
                 "INSERT INTO run_tags (run_id, is_system, tag) VALUES (?, ?, ?)",
                 [(key, 0, t) for t in user_tags] + [(key, 1, t) for t in sys_tags],
             )
+            if run_key is not None and not q.one(
+                "INSERT INTO run_keys (run_key, flow_name, run_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (run_key) DO NOTHING RETURNING run_id",
+                (run_key, flow_name, key),
+            ):
+                raise _KeyTaken  # rolls this run back
         return str(key)
+
+    def run_id_of_key(self, flow_name: str, run_key: str) -> str | None:
+        with self._db.read() as q:
+            return self._keyed_run(q, flow_name, run_key)
+
+    def _keyed_run(self, q: Query, flow_name: str, run_key: str) -> str | None:
+        row = q.one("SELECT flow_name, run_id FROM run_keys WHERE run_key = ?", (run_key,))
+        if row is None:
+            return None
+        if row[0] != flow_name:
+            raise MetadataError(
+                f"Run key {run_key!r} belongs to run {row[0]}/{row[1]}, not to a run of "
+                f"{flow_name}; an orchestrator's run id names one flow's run.",
+                run_key=run_key,
+            )
+        return str(row[1])
 
     def heartbeat(self, flow_name: str, run_id: str) -> None:
         with self._db.write() as q:
@@ -483,6 +531,10 @@ class SqlMetadataStore(
             return [row[0] for row in q.all("SELECT name FROM flows ORDER BY name")]
 
     # -- reads: steps and tasks -----------------------------------------------------
+
+
+class _KeyTaken(Exception):
+    """Raised inside the write transaction: the run key was recorded meanwhile."""
 
 
 def _explicit_run_id(run_id: str | None) -> int | None:

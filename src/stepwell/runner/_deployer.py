@@ -5,8 +5,9 @@ own process, as the Runner runs flows) and returns a :class:`DeployedFlow`;
 ``.trigger(**parameters)`` starts a run of the deployed version at once,
 from its code package, and returns a :class:`TriggeredRun` whose ``.run`` is
 the Client ``Run`` once it exists. Runs started by ``stepwell scheduler``
-are the deployment's ``.runs()`` too. Metaflow's ``Deployer`` targets
-(``argo_workflows()``, ...) are the Argo/Airflow compilers' and not built yet.
+are the deployment's ``.runs()`` too. ``argo_workflows()`` targets Argo
+Workflows (``stepwell.deploy.argo``); ``airflow()`` writes an Airflow DAG file
+(``stepwell.deploy.airflow``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,26 @@ class Deployer:
     def local(self) -> LocalDeployer:
         """The local scheduler (``stepwell scheduler``) as the target."""
         return LocalDeployer(self)
+
+    def argo_workflows(self, **options: Any) -> Any:
+        """Argo Workflows as the target: ``.create(only_json=True)`` gives the documents.
+
+        Returns an ``ArgoWorkflowsDeployer`` (``stepwell.deploy.argo``); ``options``
+        are ``python flow.py argo-workflows create`` options, e.g. ``image=...``.
+        """
+        from stepwell.deploy.argo._deployer import ArgoWorkflowsDeployer
+
+        return ArgoWorkflowsDeployer(self, **options)
+
+    def airflow(self, **options: Any) -> Any:
+        """Apache Airflow as the target: ``.create(file="dags/flow.py")`` writes the DAG file.
+
+        Returns an ``AirflowDeployer`` (``stepwell.deploy.airflow``); ``options`` are
+        ``python flow.py airflow create`` options, e.g. ``kubernetes=True, image=...``.
+        """
+        from stepwell.deploy.airflow._deployer import AirflowDeployer
+
+        return AirflowDeployer(self, **options)
 
 
 class LocalDeployer:

@@ -13,9 +13,10 @@ from typing import Any
 
 from stepwell.config import Settings
 from stepwell.exceptions import ConfigError, RunStopped, StepwellError
-from stepwell.flow import FlowDecorator, FlowSpec, StepMutator, resolve_decorator
+from stepwell.flow import FlowSpec
 from stepwell.metadata import is_local, open_configured_metadata
 from stepwell.runtime._envexec import with_environments
+from stepwell.runtime._graphprep import _build_environments, prepare_graph
 from stepwell.runtime._params import StoredValue, resolve_parameters
 from stepwell.runtime._policies import Admission, Capacity
 from stepwell.runtime._project import project_of
@@ -145,23 +146,6 @@ def _own_fire(settings: Settings, reporter: Reporter) -> Any:
     finally:
         metadata.close()
     return fire
-
-
-def _build_environments(
-    graph: Any, flow_decorators: list[Any], settings: Settings, reporter: Reporter
-) -> dict[str, Any]:
-    """The @pypi / @conda environments of the run's steps, built now (or found built)."""
-    from stepwell.environments import prepare_environments, runtime_requirements, step_environments
-
-    if not step_environments(graph, flow_decorators):
-        return {}  # no step asks: nothing of uv is touched
-    runtime = runtime_requirements(
-        s3=settings.datastore_url.startswith("s3://"), postgres=not is_local(settings.metadata)
-    )
-    return prepare_environments(
-        graph, flow_decorators, home=Path(settings.home), runtime=runtime,
-        say=lambda line: None if reporter.quiet else reporter.status(line),
-    )  # fmt: skip
 
 
 def _shim(home: Path) -> Path:
@@ -294,64 +278,3 @@ def _origin_value(ref: Any, parameter: Any, json_text: str | None, datastore: st
     if parameter.kind == "config" and json_text is not None:
         return json.loads(json_text)  # decorators need a Config's value before the run
     return StoredValue(ref, json_text or "null")
-
-
-def prepare_graph(
-    graph: Any,
-    flow_cls: type[FlowSpec],
-    parameters: Mapping[str, Any],
-    with_decorators: tuple[str, ...] = (),
-) -> list[Any]:
-    """Make ``graph`` the run's: config values in decorators, ``--with``, then mutators.
-
-    Returns the run's flow decorators (mutators may change them).
-    """
-    from stepwell.runtime._mutate import apply_mutators
-
-    configs = _configs_of(flow_cls, parameters)
-    _apply_configs(graph, flow_cls, parameters)
-    mutators = [attach_everywhere(graph, spec, configs) for spec in with_decorators]
-    extra = tuple(m for m in mutators if m is not None)
-    return [resolve_decorator(d, configs) for d in apply_mutators(graph, flow_cls, configs, extra)]
-
-
-def attach_everywhere(
-    graph: Any, spec: str, configs: Mapping[str, Any] | None = None
-) -> StepMutator | None:
-    """``--with NAME[:attr=value,...]``: the decorator on every step that lacks one of its kind.
-
-    ``NAME`` is a stepwell decorator or ``module.name`` of a user decorator or step
-    mutator (returned, for the caller to apply to every step). Values are read as
-    JSON where they parse (``times=3`` is an int), else as text.
-    """
-    from stepwell.runtime._mutate import build_decorator
-
-    try:
-        decorator = build_decorator(spec, configs or {})
-    except ConfigError as exc:
-        raise ConfigError(f"--with {spec!r}: {exc.message}") from None
-    if isinstance(decorator, StepMutator):
-        return decorator
-    if isinstance(decorator, FlowDecorator):
-        raise ConfigError(f"--with {spec!r}: @{decorator.NAME} is a flow decorator, not a step's.")
-    for node in graph:
-        if node.decorator(decorator.NAME) is None:
-            node.decorators = (*node.decorators, decorator)
-    return None
-
-
-def _configs_of(flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's config values by attribute name and by config name (``config_expr`` uses both)."""
-    configs: dict[str, Any] = {}
-    for attr, parameter in flow_cls._sw_parameters().items():
-        if parameter.kind == "config" and attr in values:
-            configs.setdefault(parameter.name, values[attr])
-            configs[attr] = values[attr]
-    return configs
-
-
-def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, Any]) -> None:
-    """Give decorator attributes written as ``config.x.y`` their values for this run."""
-    configs = _configs_of(flow_cls, values)
-    for node in graph:
-        node.decorators = tuple(resolve_decorator(d, configs) for d in node.decorators)

@@ -143,3 +143,23 @@ def unpack_package(store: Any, key: str, folder: Path, *, context: str) -> Path:
         else:
             shutil.rmtree(partial, ignore_errors=True)
     return folder
+
+
+def package_folder(home: str | os.PathLike[str], key: str) -> Path:
+    """Where a deployment's code package ``key`` is unpacked on this machine."""
+    return Path(home) / "deployments" / "code" / key
+
+
+def packaged_environment(folder: Path, step: str, environments_root: Path) -> Any:
+    """``step``'s @pypi / @conda environment, built here from the lock in the unpacked
+    package at ``folder`` (once per lock under ``environments_root``); None without one."""
+    entry = json.loads((folder / INFO_NAME).read_text()).get("environments", {}).get(step)
+    if entry is None:
+        return None
+    from stepwell.environments import EnvironmentSpec, EnvironmentStore, Lock
+
+    lock = Lock((folder / entry["lock"]).read_text(), entry["python_version"], entry["type"])
+    spec = EnvironmentSpec(entry["type"], entry["python_version"], ())
+    store = EnvironmentStore(environments_root)
+    interpreter, _ = store.interpreter(spec, [step])
+    return store.build(lock, interpreter, spec, [step])

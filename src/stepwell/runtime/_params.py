@@ -91,3 +91,20 @@ def parameters_as_json(values: Mapping[str, Any]) -> dict[str, str]:
         except TypeError:
             out[name] = json.dumps(repr(value))
     return out
+
+
+def deploy_time_values(
+    flow_cls: type, username: str, configs: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a deployment records: each parameter's default (None without one) and each
+    config's value (``configs`` by name or attribute, else its default), by attribute."""
+    values: dict[str, Any] = {}
+    for attr, param in flow_cls._sw_parameters().items():  # type: ignore[attr-defined]
+        given = (configs or {}).get(param.name, (configs or {}).get(attr))
+        if param.kind == "config" and given is not None:
+            values[attr] = param.convert(given, "the command line")
+        else:
+            values[attr] = param.resolve_default(
+                ParameterContext(flow_cls.__name__, username, param.name)
+            )
+    return values

@@ -216,18 +216,9 @@ def _zygote_for(share: RunShare, step: str) -> _Zygote:
 
 def _environment_of(folder: Path, step: str) -> Any:
     """The step's @pypi / @conda environment, rebuilt on this node from the package's lock."""
-    import json
+    from stepwell.runtime._package import packaged_environment
 
-    entry = json.loads((folder / "INFO").read_text()).get("environments", {}).get(step)
-    if entry is None:
-        return None
-    from stepwell.environments import EnvironmentSpec, EnvironmentStore, Lock
-
-    lock = Lock((folder / entry["lock"]).read_text(), entry["python_version"], entry["type"])
-    spec = EnvironmentSpec(entry["type"], entry["python_version"], ())
-    store = EnvironmentStore(work_dir() / "environments")
-    interpreter, _ = store.interpreter(spec, [step])
-    return store.build(lock, interpreter, spec, [step])  # once per lock on each node
+    return packaged_environment(folder, step, work_dir() / "environments")
 
 
 def _cannot_start(text: str) -> str:

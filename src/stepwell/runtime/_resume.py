@@ -24,6 +24,14 @@ from stepwell.runtime._spec import TaskResult, TaskSpec
 Place = tuple[str, tuple[tuple[str, int, int], ...]]  # step, ((kind, index, width), ...)
 
 
+def launch_order(task: Any) -> tuple[float, int, str]:
+    """Sort key of a run's tasks in the order they started: a local run's ids are counters;
+    a run made by the one-task command (derived ids, ``t...``) goes by start time."""
+    if task.task_id.isdigit():
+        return (0.0, int(task.task_id), "")
+    return (task.started_at, 0, task.task_id)
+
+
 def _place(step: str, frames: Iterable[Any]) -> Place:
     return step, tuple((kind, int(index), int(width)) for _split, kind, index, width in frames)
 
@@ -37,7 +45,7 @@ class Resume:
         self.origin_run_id = origin_run_id
         self.rerun = rerun
         self._tasks: dict[Place, list[Any]] = defaultdict(list)
-        for task in sorted(metadata.list_tasks(flow, origin_run_id), key=lambda t: int(t.task_id)):
+        for task in sorted(metadata.list_tasks(flow, origin_run_id), key=launch_order):
             self._tasks[_place(task.step_name, json.loads(task.foreach_stack))].append(task)
         self._visits: dict[Place, int] = defaultdict(int)
         self.cloned = 0

@@ -32,7 +32,7 @@ from stepwell.runtime._policies import Admission, Capacity, failure_policies, ti
 from stepwell.runtime._refs import record_of
 from stepwell.runtime._report import Reporter
 from stepwell.runtime._resume import Resume
-from stepwell.runtime._scheduler import Scheduler
+from stepwell.runtime._scheduler import RetryPolicy, Scheduler
 from stepwell.runtime._spec import TaskResult, TaskSpec
 from stepwell.store._logs import STREAMS
 
@@ -62,6 +62,7 @@ class RunOptions:
     use_cache: bool = True  # --no-cache: @cache steps run (and record their keys) all the same
     environments: dict[str, Any] = field(default_factory=dict)  # step -> its built Environment
     fire: Any = None  # a Fire: the scheduler started this run of a deployment
+    trigger: dict[str, Any] | None = None  # an orchestrator's run: what fired it (current.trigger)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class RunOutcome:
 
 class LocalRun:
     """Runs a flow on this machine with one executor."""
+
+    #: A @parallel gang's first task brings the others along (a one-task run has one).
+    starts_gangs = True
 
     def __init__(
         self,
@@ -180,7 +184,7 @@ class LocalRun:
             max_num_splits=self.options.max_num_splits,
             flow_file=self.options.flow_file,
             project=self.options.project.as_current() if self.options.project else None,
-            trigger=self.options.fire.trigger if self.options.fire is not None else None,
+            trigger=self.options.fire.trigger if self.options.fire else self.options.trigger,
             datastore=self.options.datastore,
             s3_endpoint_url=self.options.s3_endpoint_url,
             cache_bytes=self.options.cache_bytes,
@@ -202,7 +206,7 @@ class LocalRun:
             self.executor.close()
             raise
         self.metadata = self._metadata_factory()
-        run_id = self._new_run(info, code_key)
+        run_id = self._open_run(info, worker, code_key)
         ctx.info = worker.info = info = replace(info, run_id=run_id, code_key=code_key)
         self.reporter.run_started(info.flow_name, run_id, self.username)
         if self.options.origin_run_id is not None:
@@ -218,21 +222,18 @@ class LocalRun:
             )  # fmt: skip
         scheduler = self._scheduler(run_id)
         try:  # storing the parameters may fail too (the datastore went away): a failed run
-            scheduler.start(self._save_parameters(worker))
+            self._queue_first(scheduler, worker)
             ok = self._loop(scheduler)
         except BaseException as exc:  # Ctrl-C, or the executor itself broke: nothing left running
             self._interrupt()
             self.executor.close()
             self._finish_logs()
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{exc}"
-            self.metadata.finish_run(info.flow_name, run_id, "failed", error=reason)
+            self._close_run(run_id, False, reason)
             raise
         self.executor.close()
         self._finish_logs()
-        error = None if ok else _summary(scheduler.failed_tasks)
-        self.metadata.finish_run(
-            info.flow_name, run_id, "succeeded" if ok else "failed", error=error
-        )
+        self._close_run(run_id, ok, None if ok else _summary(scheduler.failed_tasks))
         outcome = RunOutcome(run_id, ok, scheduler.failed_tasks, time.monotonic() - started)
         if self._cache is not None and self._cache.hits and not self.reporter.quiet:
             self.reporter.status(f"{self._cache.hits} task(s) reused from the @cache.")
@@ -241,8 +242,6 @@ class LocalRun:
 
     def _prepare_datastore(self, worker: WorkerContext) -> str | None:
         """Check the datastore can be used, and store the code package; its key."""
-        from stepwell.runtime._package import save_package
-
         storage = worker.store.storage
         storage.check()
         if storage.is_remote:  # logs go there too
@@ -251,6 +250,12 @@ class LocalRun:
                 from stepwell.store import prune_cache
 
                 prune_cache(worker.info.cache_root, self.options.cache_bytes)
+        return self._save_code(worker)
+
+    def _save_code(self, worker: WorkerContext) -> str | None:
+        """Store the code package of the flow's directory; its key (None: no flow file)."""
+        from stepwell.runtime._package import save_package
+
         flow_file = self.options.flow_file
         if not flow_file or not Path(flow_file).is_file():
             return None
@@ -277,7 +282,21 @@ class LocalRun:
                 f"they are kept in {self.home / 'logs'}."
             )
 
-    def _new_run(self, info: RunInfo, code_key: str | None = None) -> str:
+    # -- what a one-task run (runtime/_onetask.py) does differently ----------------------
+    def _open_run(self, info: RunInfo, worker: WorkerContext, code_key: str | None) -> str:
+        """Record the run; its id."""
+        return self._new_run(info, code_key)
+
+    def _queue_first(self, scheduler: Scheduler, worker: WorkerContext) -> None:
+        """Store the parameters and queue the start task."""
+        scheduler.start(self._save_parameters(worker))
+
+    def _close_run(self, run_id: str, ok: bool, error: str | None) -> None:
+        """Record how the run ended."""
+        status = "succeeded" if ok else "failed"
+        self.metadata.finish_run(self.flow_cls.__name__, run_id, status, error=error)
+
+    def _system_tags(self) -> list[str]:
         system_tags = [
             f"user:{self.username}",
             "runtime:local",
@@ -290,12 +309,18 @@ class LocalRun:
             system_tags += self.options.fire.system_tags()
         if self.options.namespace and self.options.namespace not in system_tags:
             system_tags.append(self.options.namespace)  # the run belongs to its namespace
+        return system_tags
+
+    def _parameters_json(self) -> dict[str, str]:
+        return parameters_as_json(self.options.parameters)
+
+    def _new_run(self, info: RunInfo, code_key: str | None = None) -> str:
         run_id = self.metadata.new_run(
             info.flow_name,
             user=self.username,
             tags=list(self.options.tags),
-            system_tags=system_tags,
-            parameters=parameters_as_json(self.options.parameters),
+            system_tags=self._system_tags(),
+            parameters=self._parameters_json(),
             pid=os.getpid(),
             host=platform.node(),
             origin_run_id=self.options.origin_run_id,
@@ -320,8 +345,12 @@ class LocalRun:
         refs = {**save_artifacts(worker.store, fresh), **stored}
         return {name: refs[name] for name in values}
 
+    def _failure_policies(self) -> dict[str, RetryPolicy]:
+        """@retry / @catch of each step, as the scheduler applies them."""
+        return failure_policies(self.graph)
+
     def _scheduler(self, run_id: str) -> Scheduler:
-        self._policies = failure_policies(self.graph)
+        self._policies = self._failure_policies()
         return Scheduler(
             self.graph,
             self.flow_cls.__name__,
@@ -391,7 +420,7 @@ class LocalRun:
                 self.metadata.record_tasks([_outcome(s, r) for s, r in clones])
                 clones = []
             launches.append(self._launch(spec))
-            gang = spec.frames[-1] if spec.frames else None
+            gang = spec.frames[-1] if spec.frames and self.starts_gangs else None
             if gang and gang.kind == "parallel" and gang.index == 0 and spec.attempt == 0:
                 # A @parallel gang starts together, even past --max-workers: its
                 # tasks may wait for each other.

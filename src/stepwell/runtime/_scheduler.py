@@ -92,6 +92,7 @@ class Scheduler:
         self.counts = _Counts()
         self.failed_tasks: list[tuple[TaskSpec, TaskResult]] = []
         self.end_reached = False
+        self._one_task = False
 
     # -- input ---------------------------------------------------------------------
     def start(self, param_refs: dict[str, Any]) -> TaskSpec:
@@ -101,11 +102,18 @@ class Scheduler:
         self._ready.append(spec)
         return spec
 
+    def start_one(self, spec: TaskSpec) -> None:
+        """Queue ``spec`` alone (the one-task command): it runs with its retries and
+        @catch fallback, and nothing after it is released; ``end_reached`` once it succeeds."""
+        self._param_refs = spec.param_refs
+        self._one_task = True
+        self._ready.append(spec)
+
     def task_succeeded(self, spec: TaskSpec, result: TaskResult) -> None:
         """Record a successful attempt and release what follows it."""
         self.counts.succeeded += 1
         self._step_count(spec.step_name)[0] += 1
-        if spec.step_name == self.end_step:
+        if spec.step_name == self.end_step or self._one_task:
             self.end_reached = True
             return
         steps = result.next_steps

@@ -8,6 +8,10 @@ Providers (a source is ``"kind:id"`` or a dict with a ``"type"``):
 - ``file``: ``"file:/path/to/secrets.env"`` (``KEY=VALUE`` lines, ``#`` comments)
   or a ``.json`` file holding one object; each key becomes a variable.
 - ``inline``: ``{"type": "inline", "values": {"KEY": "value"}}``, for tests.
+- ``kubernetes``: ``"kubernetes:db-credentials"``, a Kubernetes secret. A deployed
+  flow's pod gets its keys as variables from Kubernetes itself (the Argo
+  compiler writes ``envFrom``), so nothing is resolved here; in a local run the
+  source gives nothing (set the variables, or use ``env:``, for local runs).
 
 Values live only in the task's environment: never in artifacts, metadata or
 the task spec. Printed through Python's ``sys.stdout``/``sys.stderr``, a value
@@ -50,8 +54,8 @@ def _parse(source: Any) -> tuple[str, Mapping[str, Any]]:
         kind, spec = "", {}
     if kind not in _PROVIDERS:
         raise ConfigError(
-            f"@secrets source {source!r} is not understood. Use 'env:NAME', 'file:PATH' or "
-            "{'type': 'inline', 'values': {...}}.",
+            f"@secrets source {source!r} is not understood. Use 'env:NAME', 'file:PATH', "
+            "'kubernetes:SECRET_NAME' or {'type': 'inline', 'values': {...}}.",
         )
     return kind, spec
 
@@ -98,7 +102,16 @@ def _inline(spec: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in dict(spec.get("values", {})).items()}
 
 
-_PROVIDERS = {"env": _from_env, "file": _from_file, "inline": _inline}
+def _from_kubernetes(spec: Mapping[str, Any]) -> dict[str, str]:
+    return {}  # Kubernetes put the secret's keys in the pod's environment (envFrom)
+
+
+_PROVIDERS = {
+    "env": _from_env,
+    "file": _from_file,
+    "inline": _inline,
+    "kubernetes": _from_kubernetes,
+}
 
 
 def mask(text: str | None, values: Iterable[str]) -> str | None:

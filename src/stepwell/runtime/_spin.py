@@ -34,6 +34,7 @@ from stepwell.flow import FlowSpec
 from stepwell.metadata import TaskLaunch, open_configured_metadata, open_metadata
 from stepwell.runtime._context import RunInfo, WorkerContext
 from stepwell.runtime._refs import refs_of
+from stepwell.runtime._resume import launch_order
 from stepwell.runtime._spec import Frame, TaskResult, TaskSpec
 
 #: The folder (in the working directory) that ``spin --persist`` records into.
@@ -200,7 +201,7 @@ def _find_task(metadata: Any, flow: str, graph: Any, target: str, user: str) -> 
             f"(status: {run.status}), so there are no inputs to spin it with. Spin an earlier "
             "step, or run the flow until that step starts."
         )
-    return run, min(tasks, key=lambda t: int(t.task_id))
+    return run, min(tasks, key=launch_order)
 
 
 def _rebuild_spec(
@@ -262,7 +263,7 @@ def _param_refs(
     declared = flow_cls._sw_parameters()
     done = [t for t in metadata.list_tasks(run.flow_name, run.run_id) if t.status == "succeeded"]
     if done:  # every task carries the parameters; the first one (start) is enough
-        first = min(done, key=lambda t: int(t.task_id))
+        first = min(done, key=launch_order)
         records = metadata.list_artifacts(run.flow_name, run.run_id, first.step_name, first.task_id)
         if all(name in records for name in declared):
             return refs_of({name: records[name] for name in declared})

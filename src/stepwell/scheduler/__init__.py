@@ -16,14 +16,34 @@ it. Its modules keep these rules:
 
 from __future__ import annotations
 
-from stepwell.scheduler._daemon import SchedulerDaemon
-from stepwell.scheduler._schedule import Schedule
-from stepwell.scheduler._service import (
-    deploy_flow,
-    deployment_statuses,
-    publish_event,
-    trigger_now,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stepwell.scheduler._daemon import SchedulerDaemon
+    from stepwell.scheduler._schedule import Schedule
+    from stepwell.scheduler._service import (
+        deploy_flow,
+        deployment_statuses,
+        publish_event,
+        trigger_now,
+    )
+
+#: Imported when first used: a compiler reading a deployment plan loads no daemon.
+_LAZY = {
+    "SchedulerDaemon": "_daemon", "Schedule": "_schedule", "deploy_flow": "_service",
+    "deployment_statuses": "_service", "publish_event": "_service", "trigger_now": "_service",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stepwell.scheduler' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"stepwell.scheduler.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Schedule",

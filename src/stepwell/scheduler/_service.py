@@ -25,7 +25,7 @@ def deploy_flow(
     """Store the flow's code package and record it as the new version of its deployment."""
     from stepwell._version import __version__
     from stepwell.graph import check_flow
-    from stepwell.runtime._launch import prepare_graph
+    from stepwell.runtime._graphprep import prepare_graph
     from stepwell.runtime._package import save_package
     from stepwell.runtime._project import project_of
     from stepwell.store import open_content_store
@@ -69,13 +69,9 @@ def deploy_flow(
 
 def _defaults(flow_cls: type, user: str) -> dict[str, Any]:
     """The parameters' default values (a required one without a default is left out)."""
-    from stepwell.exceptions import ParameterError
-    from stepwell.runtime._params import resolve_parameters
+    from stepwell.runtime._params import deploy_time_values
 
-    try:
-        return resolve_parameters(flow_cls, {}, user=user)
-    except ParameterError:
-        return {}
+    return {k: v for k, v in deploy_time_values(flow_cls, user).items() if v is not None}
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ from stepwell.metadata import DeploymentRecord
 
 def unpack_code(home: Path, spec: dict[str, Any]) -> Path:
     """The folder holding the deployment's code package, unpacked (once per key)."""
-    from stepwell.runtime._package import unpack_package
+    from stepwell.runtime._package import package_folder, unpack_package
     from stepwell.store import open_content_store
 
     key = spec["code_key"]
     return unpack_package(
         open_content_store(spec["datastore"]),
         key,
-        home / "deployments" / "code" / key,
+        package_folder(home, key),
         context="the code package of a deployment",
     )
 

@@ -29,6 +29,7 @@ from stepwell.metadata import (
     TaskLaunch,
     TaskOutcome,
 )
+from stepwell.testing.orchestration_conformance import OrchestrationConformance
 from stepwell.testing.scheduling_conformance import SchedulingConformance
 
 FLOW = "HelloFlow"
@@ -98,7 +99,7 @@ def ids(records: Sequence[Any]) -> list[str]:
     return [getattr(r, "task_id", None) or r.run_id for r in records]
 
 
-class MetadataStoreConformance(SchedulingConformance):
+class MetadataStoreConformance(OrchestrationConformance, SchedulingConformance):
     """The behaviour every metadata store shares. Subclasses provide ``store``."""
 
     @pytest.fixture

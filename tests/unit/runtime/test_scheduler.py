@@ -570,3 +570,37 @@ def test_task_ids_follow_launch_order_across_a_static_split() -> None:
     succeed(scheduler, take(scheduler), "left", "right")
     left, right = take(scheduler), take(scheduler)
     assert int(left.task_id) < int(right.task_id)
+
+
+# -- one task (the one-task command) ------------------------------------------------------
+def test_one_task_runs_with_its_retries_and_releases_nothing_after_it() -> None:
+    clock = FakeClock()
+    scheduler = Scheduler(
+        build_graph(ForeachFlow), "ForeachFlow", "42", clock=clock,
+        retries={"start": RetryPolicy(times=1, delay_seconds=30.0)},
+    )  # fmt: skip
+    given = TaskSpec("ForeachFlow", "42", "start", "t1d7af6b1ee2d", param_refs={"alpha": "r"})
+    scheduler.start_one(given)
+    first = take(scheduler)
+    assert first == given and scheduler.next_task() is None
+    assert scheduler.task_failed(first, result(first, ok=False)) is True
+    clock.now += 30
+    retry = take(scheduler)
+    assert (retry.task_id, retry.attempt) == (given.task_id, 1)
+    succeed(scheduler, retry, "body", **foreach(5, "start"))
+    assert scheduler.end_reached and not scheduler.failed
+    assert scheduler.next_task() is None and not scheduler.has_pending()  # no fan-out here
+
+
+def test_one_task_with_catch_gets_its_fallback_attempt_then_fails_for_good_without() -> None:
+    scheduler = Scheduler(build_graph(LinearFlow), "LinearFlow", "42",
+                          retries={"a": RetryPolicy(times=0, catch=True)})  # fmt: skip
+    scheduler.start_one(TaskSpec("LinearFlow", "42", "a", "tabc", attempt=3))
+    spec = take(scheduler)
+    assert scheduler.task_failed(spec, result(spec, ok=False)) is True
+    fallback = take(scheduler)
+    assert fallback.attempt == 4 and fallback.caught is not None
+    plain = Scheduler(build_graph(LinearFlow), "LinearFlow", "42")
+    plain.start_one(TaskSpec("LinearFlow", "42", "a", "tabc"))
+    spec = take(plain)
+    assert plain.task_failed(spec, result(spec, ok=False)) is False and plain.failed

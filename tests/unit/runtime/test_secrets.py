@@ -56,3 +56,10 @@ def test_masking_replaces_values_in_what_python_prints(monkeypatch: pytest.Monke
     assert out.getvalue() == "password=**** ab\n"  # values under 3 characters are left alone
     print("hunter2")
     assert out.getvalue().endswith("hunter2\n")  # only inside the block
+
+
+def test_a_kubernetes_secret_is_the_pods_own_environment_so_nothing_is_resolved():
+    # On a cluster the pod's envFrom gives the step the secret's keys; locally: nothing.
+    assert resolve_secrets(["kubernetes:db-credentials", {"type": "kubernetes", "id": "x"}]) == {}
+    with pytest.raises(ConfigError, match="'kubernetes:SECRET_NAME'"):
+        resolve_secrets(["vault:db"])

@@ -1,0 +1,28 @@
+"""A foreach over 10_000 items (the width is only known when start runs)."""
+
+from stepwell import FlowSpec, step
+
+
+class WideFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range(10_000))
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.value = self.input
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.total = sum(i.value for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    WideFlow()
