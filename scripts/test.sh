@@ -2,7 +2,8 @@
 # Set everything up and run the checks and the tests (what CI runs).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k shapes
 echo "== setup: .venv with stepwell[dev] (pytest, ruff, mypy, numpy/pandas/pyarrow, obstore," \
-     "moto[server] for a local S3 server, psycopg, playwright, uv, ray), Metaflow's pinned wheel" \
+     "moto[server] for a local S3 server, psycopg, playwright, uv, ray, jsonschema and" \
+     "kubernetes-validate for the Argo manifests), Metaflow's pinned wheel" \
      "(its tutorials, for tests/migration) and the wheels the @pypi tests serve on 127.0.0.1" \
      "(both cached in .venv/) and, if missing, Debian's chromium and postgresql"
 source "$(dirname "$0")/_venv.sh" dev

@@ -25,7 +25,7 @@ def test_the_deployer_writes_the_dag_file_with_the_options_given(tmp_path: Path)
     source = deployed.source
     ast.parse(source)
     assert "    max_active_tasks=2," in source
-    start = source[source.index("def step_start") :].splitlines()[2]
+    start = next(line for line in source.splitlines() if 'stepwell_task("start"' in line)
     assert '"--tag", "nightly", "--tag", "team:ml"' in start
 
 

@@ -127,7 +127,11 @@ def test_a_foreach_switch_join_and_retry_run_as_an_airflow_dag(
     assert attempts == {0: 0, 1: 1, 2: 0}  # split 1 failed once, Airflow retried it
     assert sorted(t.data.value for t in run["square"]) == [1, 4, 9]
     events = in_airflow(airflow_home, stepwell_home, _ASSET_EVENTS)
-    assert "stepwell://flows/AirflowShapesFlow" in events  # what a downstream DAG waits for
+    # what a downstream DAG waits for; its extra names the run (current.trigger.run there)
+    assert [e for e in events if e["uri"] == "stepwell://flows/AirflowShapesFlow"] == [
+        {"uri": "stepwell://flows/AirflowShapesFlow",
+         "extra": {"flow_name": "AirflowShapesFlow", "pathspec": run.pathspec}}
+    ]  # fmt: skip
 
 
 _ASSET_EVENTS = """
@@ -135,7 +139,7 @@ import json
 from airflow.models.asset import AssetEvent
 from airflow.utils.session import create_session
 with create_session() as session:
-    print(json.dumps([event.asset.uri for event in session.query(AssetEvent)]))
+    print(json.dumps([{"uri": e.asset.uri, "extra": e.extra} for e in session.query(AssetEvent)]))
 """
 
 

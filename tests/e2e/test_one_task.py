@@ -39,12 +39,30 @@ def _one(flow_file: Path, step: str, **fields) -> dict:
     return json.loads(summary.as_json())
 
 
-def _drive(flow_file: Path, home: Path, run_key: str = "orchestrator-1", **start_fields) -> FlowRun:
+def _one_cli(flow_file: Path, step: str, inputs: list[str], split: int | None, key: str) -> dict:
+    """The one-task command in a process of its own, as an orchestrator runs it."""
+    argv = ["task", step, "--flow", str(flow_file), "--run-key", key]
+    argv += [a for pathspec in inputs for a in ("--input", pathspec)]
+    argv += ["--split-index", str(split)] if split is not None else []
+    done = _cli(*argv)
+    assert done.stdout.strip(), done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _drive(
+    flow_file: Path, home: Path, run_key: str = "orchestrator-1", *, cli: bool = False,
+    **start_fields,
+) -> FlowRun:  # fmt: skip
+    """The flow run task by task: in this process (it forks each task), or with ``cli``
+    each task by ``stepwell task`` in a process of its own (this process may not use S3
+    in a child it forks once it used S3 itself, as other tests here do)."""
     flow_cls = load_flow_class(flow_file)
     graph = check_flow(flow_cls)
     metadata = open_metadata("local", home=home)
 
     def run_task(step: str, inputs: list[str], split: int | None) -> dict:
+        if cli:
+            return _one_cli(flow_file, step, inputs, split, run_key)
         extra = start_fields if step == graph.start else {}
         return _one(
             flow_file, step, inputs=tuple(inputs), split_index=split, run_key=run_key, **extra
@@ -327,7 +345,7 @@ def test_current_trigger_is_what_the_orchestrator_says_started_the_run(stepwell_
 
 def test_a_flow_runs_task_by_task_on_the_s3_datastore_with_its_logs_there(s3_env, stepwell_home):
     flow_file = FLOWS / "shapes" / "branch_in_foreach_flow.py"
-    run = _drive(flow_file, stepwell_home)
+    run = _drive(flow_file, stepwell_home, cli=True)
     record = run.metadata.get_run(run.flow_name, run.run_id)
     assert record.status == "succeeded" and record.datastore.startswith("s3://")
     data = run.artifacts("end")
@@ -337,7 +355,7 @@ def test_a_flow_runs_task_by_task_on_the_s3_datastore_with_its_logs_there(s3_env
 
     namespace(None)
     assert Run(f"{run.flow_name}/{run.run_id}").code is not None  # the package, in the bucket
-    flaky = _drive(FLOWS / "semantics" / "attempts_flow.py", stepwell_home, run_key="other")
+    flaky = _drive(FLOWS / "semantics" / "attempts_flow.py", stepwell_home, "other", cli=True)
     task = Run(f"AttemptsFlow/{flaky.run_id}")["flaky"].task
     assert "out of attempt 1" in task.stdout and "err of attempt 1" in task.stderr  # uploaded
 

@@ -94,12 +94,17 @@ def build_cli(flow_cls: type[FlowSpec]) -> click.Group:
             "package_suffixes": package_suffixes(values["package_suffixes"]),
         }
 
-    @cli.command(help="Validate the flow's graph; exit non-zero on any problem.")
+    @cli.command(
+        help="Validate the flow's graph, and its @schedule / @trigger / @trigger_on_finish; "
+        "exit non-zero on any problem."
+    )
     def check() -> None:
         from stepwell.graph import check_flow
+        from stepwell.scheduler._service import check_deployment
 
         with cli_errors():
             graph = check_flow(flow_cls)
+            check_deployment(flow_cls, load_settings())
             click.echo(f"{flow_cls.__name__}: {len(list(graph))} steps, the flow is valid.")
 
     @cli.command(help="Show the steps, their transitions and the parameters.")

@@ -34,10 +34,9 @@ def deploy_flow(
     defaults = _defaults(flow_cls, settings.username)
     decorators = prepare_graph(graph, flow_cls, defaults)
     project = project_of(flow_cls, settings.username, branch, production, decorators=decorators)
+    known = {flow_cls.__name__, *_known_flows(settings)}
     metadata = open_configured_metadata(settings)
     try:
-        known = set(metadata.list_flows()) | {d.flow_name for d in metadata.list_deployments()}
-        known.add(flow_cls.__name__)
         store = open_content_store(settings.datastore_url, endpoint_url=settings.s3_endpoint_url)
         key = save_package(
             store,
@@ -63,6 +62,48 @@ def deploy_flow(
         return metadata.save_deployment(
             plan.name, plan.flow_name, plan.spec, user=settings.username
         )
+    finally:
+        metadata.close()
+
+
+#: The flow decorators a deployment reads (and ``check`` validates).
+_DEPLOYMENT_DECORATORS = ("schedule", "trigger", "trigger_on_finish")
+
+
+def check_deployment(flow_cls: type, settings: Any) -> None:
+    """What ``deploy`` would refuse in @schedule / @trigger / @trigger_on_finish, said now.
+
+    ``python flow.py check`` calls it: a cron string that does not parse, an
+    event mapped to a parameter the flow lacks, or an upstream flow that
+    neither ran nor was deployed in this store raise a ConfigError at the
+    flow's file:line. Nothing is written (a store that does not exist yet
+    knows no flow).
+    """
+    from stepwell.graph import check_flow
+    from stepwell.runtime._graphprep import prepare_graph
+    from stepwell.runtime._project import project_of
+
+    names = {getattr(d, "NAME", "") for d in getattr(flow_cls, "__stepwell_flow_decorators__", ())}
+    if not names & set(_DEPLOYMENT_DECORATORS):
+        return
+    graph = check_flow(flow_cls)
+    defaults = _defaults(flow_cls, settings.username)
+    decorators = prepare_graph(graph, flow_cls, defaults)
+    project = project_of(flow_cls, settings.username, None, False, decorators=decorators)
+    known = {flow_cls.__name__, *_known_flows(settings)}
+    plan_deployment(flow_cls, graph, decorators, project=project, code={}, parameters=defaults,
+                    known_flows=sorted(known))  # fmt: skip
+
+
+def _known_flows(settings: Any) -> set[str]:
+    """Flows with runs or deployments in the configured metadata store (none if it is new)."""
+    from stepwell.metadata import is_local
+
+    if is_local(settings.metadata) and not (Path(settings.home) / "stepwell.db").exists():
+        return set()
+    metadata = open_configured_metadata(settings)
+    try:
+        return set(metadata.list_flows()) | {d.flow_name for d in metadata.list_deployments()}
     finally:
         metadata.close()
 

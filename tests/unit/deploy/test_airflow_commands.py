@@ -169,3 +169,40 @@ def test_the_cli_writes_the_dag_file(tmp_path: Path) -> None:
     )
     assert blocked.exit_code != 0 and "Cannot write the DAG file" in blocked.output
     assert "Traceback" not in blocked.output
+
+
+def test_current_trigger_comes_from_the_asset_events_or_the_schedule(tmp_path: Path) -> None:
+    from stepwell.cli._task import _trigger
+
+    found = helpers(FLOWS / "airflow_downstream.py", tmp_path)
+    upstream = {"flow_name": "AirflowShapesFlow", "pathspec": "AirflowShapesFlow/7"}
+    events = {"asset": [SimpleNamespace(extra=upstream), SimpleNamespace(extra={})]}
+    asset_run = SimpleNamespace(run_type=SimpleNamespace(value="asset_triggered"))
+    options = found["started_by"](asset_run, events)
+    bodies = tuple(options[1::2])
+    assert options[::2] == ["--trigger-event"]  # the event without a stepwell run is left out
+    trigger = _trigger(None, bodies)  # what the one-task command makes of it
+    run = {"name": "AirflowShapesFlow", "id": "AirflowShapesFlow/7", "type": "run"}
+    assert trigger == {"events": [{**run, "timestamp": 0.0, "payload": upstream}]}
+    scheduled = SimpleNamespace(run_type=SimpleNamespace(value="scheduled"),
+                                logical_date="2026-12-05 02:30:00+01:00")  # fmt: skip
+    (slot,) = _trigger(None, tuple(found["started_by"](scheduled, None)[1::2]))["events"]
+    assert (slot["type"], slot["id"]) == ("schedule", "2026-12-05 02:30:00+01:00")
+    manual = SimpleNamespace(run_type=SimpleNamespace(value="manual"))
+    assert found["started_by"](manual, {}) == []
+
+
+def test_the_end_tasks_asset_event_names_the_run(tmp_path: Path) -> None:
+    found = helpers(FLOWS / "airflow_downstream.py", tmp_path)
+
+    class Outlets(dict):
+        def __missing__(self, key: Any) -> Any:
+            self[key] = SimpleNamespace(extra=None)
+            return self[key]
+
+    outlets = Outlets()
+    found["Asset"] = lambda uri: uri  # Airflow's Asset, keyed by its URI here
+    found["announce"](outlets, found["ASSET"], ({"run_id": "12", "pathspec": "F/12/start/t1"},))
+    assert outlets[found["ASSET"]].extra == {
+        "flow_name": "AirflowDownstreamFlow", "pathspec": "AirflowDownstreamFlow/12"
+    }  # fmt: skip

@@ -101,8 +101,8 @@ def test_a_foreach_maps_the_next_step_over_its_splits_and_the_join_takes_every_t
     assert steps["out_square"] == "step_square.expand(split=splits_start)"
     assert steps["out_join"] == "step_join(out_square)"
     source = compile_flow(SHAPES / "foreach_flow.py", tmp_path)
-    assert 'return shell(stepwell_task("join", ti, *each_input(results)))' in source
-    assert 'return shell(stepwell_task("square", ti, *split_input(split)))' in source
+    assert 'return shell(stepwell_task("join", ti, *each_input(results), *started))' in source
+    assert 'return shell(stepwell_task("square", ti, *split_input(split), *started))' in source
     assert "retries" not in step_kwargs(source, "square")  # no @retry: Airflow's default 0
 
 

@@ -76,12 +76,19 @@ def compile_airflow(
     dag_id = dag_id_of(plan.name)
     schedule = schedule_source(spec, where)
     outlets = [("outlets", f"[Asset({lit(asset_uri(dag_id))})]")]
-    steps = [step_function(t, options, outlets if t.node.is_end else []) for t in tasks]
+    steps = [
+        step_function(t, options, outlets, asset_uri(dag_id))
+        if t.node.is_end
+        else step_function(t, options, [])
+        for t in tasks
+    ]
     module = [
         module_header(plan.flow_name, spec["script"], graph.doc, version),
         imports_source(options, _needs(schedule)),
         constants_source(plan.flow_name, spec["script"], spec["code_key"], env, options)
-        + f"PARAMETERS = {lit(tuple(p.name for p in parameters.values() if _passed(p)))}\n",
+        + f"PARAMETERS = {lit(tuple(p.name for p in parameters.values() if _passed(p)))}\n"
+        + "#: This DAG's asset: its end task's event names the stepwell run that succeeded.\n"
+        + f"ASSET = {lit(asset_uri(dag_id))}\n",
         helpers_source(options),
     ]
     dag = [

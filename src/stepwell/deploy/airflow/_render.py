@@ -27,8 +27,11 @@ from stepwell.deploy.airflow._tasks import StepTask
 _INDENT = "    "
 
 
-def step_function(task: StepTask, options: AirflowOptions, extra: Kwargs) -> str:
-    """The decorated function of one step (``extra``: DAG-level kwargs, e.g. the end's outlets)."""
+def step_function(
+    task: StepTask, options: AirflowOptions, extra: Kwargs, asset: str | None = None
+) -> str:
+    """The decorated function of one step (``extra``: DAG-level kwargs, e.g. the end's outlets;
+    ``asset``: the end's asset, whose event names the run for downstream DAGs)."""
     node = task.node
     kwargs = [("task_id", lit(node.name))]
     if options.kubernetes:
@@ -41,14 +44,22 @@ def step_function(task: StepTask, options: AirflowOptions, extra: Kwargs) -> str
     kwargs += extra
     decorator = "task.kubernetes_cmd" if options.kubernetes else "task.bash"
     returns, wrap = ("list[str]", "in_pod") if options.kubernetes else ("str", "shell")
-    call = f"stepwell_task({lit(node.name)}, ti{_options(task, options)})"
+    call = f"stepwell_task({lit(node.name)}, ti{_options(task, options)}, *started)"
+    context = ["dag_run: Any = None", "triggering_asset_events: Any = None"]
+    if asset is not None:
+        context.append("outlet_events: Any = None")
+    params = [*_signature(task).split(", "), *context]
     lines = [
         f"@{decorator}(",
         *(f"{_INDENT}{key}={value}," for key, value in kwargs),
         ")",
-        f"def step_{node.name}({_signature(task)}) -> {returns}:",
+        wrapped(f"def step_{node.name}(", params, f") -> {returns}:", 0, outer=4),
     ]
-    body = [docstring(_describe(task), 8), f"{_INDENT * 2}return {wrap}({call})"]
+    body = [docstring(_describe(task), 8)]
+    if asset is not None:  # the event downstream DAGs start on names this stepwell run
+        body.append(f"{_INDENT * 2}announce(outlet_events, ASSET, {_results(task)})")
+    body.append(f"{_INDENT * 2}started = started_by(dag_run, triggering_asset_events)")
+    body.append(f"{_INDENT * 2}return {wrap}({call})")
     return _indented(lines) + "\n".join(body) + "\n"
 
 
@@ -100,6 +111,19 @@ def _options(task: StepTask, options: AirflowOptions) -> str:
     if task.mapped and len(task.parents) > 1:
         return ", *inputs(*parents)"
     return f", *inputs({', '.join(f'in_{p}' for p in task.parents)})"
+
+
+def _results(task: StepTask) -> str:
+    """The step's input results as one expression (any of them names the run)."""
+    if task.inputs == "none":
+        return "None"
+    if task.inputs == "split":
+        return "split"
+    if task.inputs == "each":
+        return "results"
+    if task.mapped and len(task.parents) > 1:
+        return "parents"
+    return f"({', '.join(f'in_{p}' for p in task.parents)},)"
 
 
 def _describe(task: StepTask) -> str:

@@ -103,6 +103,8 @@ def helpers_source(options: AirflowOptions) -> str:
         _fn("each_input(results: list[dict]) -> list[str]",
             "A foreach's join: every task of the step before it.", argv_source(each)),
         _PARAMETERS.replace("OPTION", argv_source(param, indent=12)),
+        _STARTED_BY,
+        _ANNOUNCE,
         _SHELL,
         _IN_POD if options.kubernetes else "",
         _RESULTS,
@@ -137,6 +139,32 @@ _PARAMETERS = '''def parameters(params: Any) -> list[str]:
             text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
             options += OPTION
     return options
+'''
+
+_STARTED_BY = '''def started_by(dag_run: Any, triggering_asset_events: Any) -> list[str]:
+    """What started this DAG run, for current.trigger: the stepwell runs whose asset events
+    it consumed (@trigger_on_finish), else its schedule slot; nothing for a run by hand."""
+    options = []
+    for events in dict(triggering_asset_events or {}).values():
+        for event in events:
+            extra = dict(getattr(event, "extra", None) or {})
+            if extra.get("pathspec"):
+                name = "stepwell.finished." + str(extra.get("flow_name"))
+                options += ["--trigger-event", json.dumps({"name": name, "payload": extra})]
+    run_type = getattr(dag_run, "run_type", None)
+    if not options and str(getattr(run_type, "value", run_type)) == "scheduled":
+        slot = {"name": "schedule", "type": "schedule", "id": str(dag_run.logical_date)}
+        options += ["--trigger-event", json.dumps(slot)]
+    return options
+'''
+
+_ANNOUNCE = '''def announce(outlet_events: Any, asset: str, found: Any) -> None:
+    """The end's asset event names this stepwell run (current.trigger.run downstream)."""
+    results = found if isinstance(found, (list, tuple)) else [found]
+    run_ids = [r["run_id"] for r in results if isinstance(r, dict) and r.get("run_id")]
+    if outlet_events is not None and run_ids:
+        extra = {"flow_name": FLOW, "pathspec": f"{FLOW}/{run_ids[0]}"}
+        outlet_events[Asset(asset)].extra = extra
 '''
 
 _SHELL = '''def shell(argv: list[str]) -> str:
