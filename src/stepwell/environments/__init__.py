@@ -9,8 +9,9 @@ its environment's interpreter).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stepwell._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from stepwell.environments._prepare import (
@@ -32,13 +33,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stepwell.environments' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"stepwell.environments.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

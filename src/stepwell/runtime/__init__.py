@@ -9,10 +9,10 @@ sleeps only in ``select``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from stepwell._lazy import lazy_attributes
 from stepwell.runtime._executor import Executor, ExecutorContext, TaskHandle
 
 if TYPE_CHECKING:
@@ -43,13 +43,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stepwell.runtime' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"stepwell.runtime.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 def _fork(settings: Settings) -> Executor:

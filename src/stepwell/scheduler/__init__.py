@@ -16,8 +16,9 @@ it. Its modules keep these rules:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stepwell._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from stepwell.scheduler._daemon import SchedulerDaemon
@@ -36,13 +37,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stepwell.scheduler' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"stepwell.scheduler.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

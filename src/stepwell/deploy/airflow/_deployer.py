@@ -10,15 +10,9 @@ runs it once the file is in its dags folder; there is no trigger from here
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
-
-from stepwell.exceptions import StepwellError
 
 _RENAMED = {"tags": "tag", "paused": "is_paused_upon_creation"}
 
@@ -32,38 +26,15 @@ class AirflowDeployer:
 
     def create(self, file: str | os.PathLike[str], **kwargs: Any) -> AirflowDeployedFlow:
         """``python flow.py [--branch B] [--production] airflow create FILE [OPTIONS]``."""
+        from stepwell.deploy._deployer import run_create
+
         d = self._deployer
         target = Path(d.cwd, file).resolve()
-        argv = [sys.executable, str(d.flow_file)]
-        if d.top_level.get("branch"):
-            argv += ["--branch", str(d.top_level["branch"])]
-        if d.top_level.get("production"):
-            argv.append("--production")
-        with tempfile.TemporaryDirectory() as folder:
-            attributes = Path(folder) / "deployed.json"
-            argv += ["airflow", "create", str(target), "--deployer-attribute-file", str(attributes)]
-            argv += _cli_options({**self._options, **kwargs})
-            done = subprocess.run(argv, env=d.env, cwd=d.cwd, capture_output=True, text=True,
-                                  check=False)  # fmt: skip
-            if done.returncode != 0 or not attributes.is_file():
-                raise StepwellError(
-                    f"Writing the Airflow DAG of {d.flow_file.name} failed:\n{done.stderr.strip()}"
-                )
-            data = json.loads(attributes.read_text())
+        data, _ = run_create(
+            d, ["airflow", "create", str(target)], {**self._options, **kwargs}, _RENAMED,
+            failed=f"Writing the Airflow DAG of {d.flow_file.name} failed",
+        )  # fmt: skip
         return AirflowDeployedFlow(data)
-
-
-def _cli_options(options: dict[str, Any]) -> list[str]:
-    argv: list[str] = []
-    for key, value in options.items():
-        flag = "--" + _RENAMED.get(key, key).replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, (list, tuple)):
-            argv += [a for item in value for a in (flag, str(item))]
-        elif value not in (None, False):
-            argv += [flag, str(value)]
-    return argv
 
 
 class AirflowDeployedFlow:

@@ -101,13 +101,12 @@ def _signature(task: StepTask) -> str:
 
 
 def _options(task: StepTask, options: AirflowOptions) -> str:
+    """The step's input options for ``stepwell_task`` (kept short: the file is read)."""
     if task.inputs == "none":
         tags = "".join(f", {lit(arg)}" for arg in task_command_tail(tags=options.tags))
         return f", *parameters(params){tags}"
-    if task.inputs == "split":
-        return ", *split_input(split)"
-    if task.inputs == "each":
-        return ", *each_input(results)"
+    if task.inputs in ("split", "each"):
+        return f", *{task.inputs}_input({_results(task)})"
     if task.mapped and len(task.parents) > 1:
         return ", *inputs(*parents)"
     return f", *inputs({', '.join(f'in_{p}' for p in task.parents)})"
@@ -115,12 +114,8 @@ def _options(task: StepTask, options: AirflowOptions) -> str:
 
 def _results(task: StepTask) -> str:
     """The step's input results as one expression (any of them names the run)."""
-    if task.inputs == "none":
-        return "None"
-    if task.inputs == "split":
-        return "split"
-    if task.inputs == "each":
-        return "results"
+    if task.inputs in ("none", "split", "each"):
+        return {"none": "None", "split": "split", "each": "results"}[task.inputs]
     if task.mapped and len(task.parents) > 1:
         return "parents"
     return f"({', '.join(f'in_{p}' for p in task.parents)},)"

@@ -11,13 +11,7 @@ returns an :class:`ArgoWorkflowsDeployedFlow` holding the documents. Without
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
-
-from stepwell.exceptions import StepwellError
 
 _RENAMED = {"namespace": "namespace", "k8s_namespace": "namespace", "tags": "tag"}
 
@@ -30,38 +24,16 @@ class ArgoWorkflowsDeployer:
         self._options = options
 
     def create(self, **kwargs: Any) -> ArgoWorkflowsDeployedFlow:
+        """``python flow.py [--branch B] [--production] argo-workflows create [OPTIONS]``."""
+        from stepwell.deploy._deployer import run_create
+
         d = self._deployer
         options = {**self._options, **kwargs}
-        argv = [sys.executable, str(d.flow_file)]
-        if d.top_level.get("branch"):
-            argv += ["--branch", str(d.top_level["branch"])]
-        if d.top_level.get("production"):
-            argv.append("--production")
-        with tempfile.TemporaryDirectory() as folder:
-            attributes = Path(folder) / "deployed.json"
-            argv += ["argo-workflows", "create", "--deployer-attribute-file", str(attributes)]
-            argv += _cli_options(options)
-            done = subprocess.run(argv, env=d.env, cwd=d.cwd, capture_output=True, text=True,
-                                  check=False)  # fmt: skip
-            if done.returncode != 0 or not attributes.is_file():
-                raise StepwellError(
-                    f"Deploying {d.flow_file.name} to Argo Workflows failed:\n{done.stderr.strip()}"
-                )
-            data = json.loads(attributes.read_text())
-        return ArgoWorkflowsDeployedFlow(data, options.get("namespace"), done.stderr)
-
-
-def _cli_options(options: dict[str, Any]) -> list[str]:
-    argv: list[str] = []
-    for key, value in options.items():
-        flag = "--" + _RENAMED.get(key, key).replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, (list, tuple)):
-            argv += [a for item in value for a in (flag, str(item))]
-        elif value not in (None, False):
-            argv += [flag, str(value)]
-    return argv
+        data, output = run_create(
+            d, ["argo-workflows", "create"], options, _RENAMED,
+            failed=f"Deploying {d.flow_file.name} to Argo Workflows failed",
+        )  # fmt: skip
+        return ArgoWorkflowsDeployedFlow(data, options.get("namespace"), output)
 
 
 class ArgoWorkflowsDeployedFlow:

@@ -1,4 +1,4 @@
-"""A foreach over 3 items (the width is only known when start runs)."""
+"""A foreach over 3 items (the width is only known when start runs; the test widens it)."""
 
 from stepwell import FlowSpec, step
 
