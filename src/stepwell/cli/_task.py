@@ -8,7 +8,6 @@ code package (once per key) and runs ``FILE``'s own ``task`` command there.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
@@ -72,13 +71,15 @@ def task_command(flow_cls: type[FlowSpec], flow_file: str) -> click.Command:
     @click.pass_context
     def task(ctx: click.Context, step: str, **options: Any) -> None:
         from stepwell.runtime._onetask import TaskRequest, run_one_task
+        from stepwell.runtime._placement import parse_inputs_json
+        from stepwell.runtime._triggers import trigger_from
 
         with cli_errors():
             request = TaskRequest(
                 step=step,
                 run_key=options["run_key"],
                 run_id=options["run_id"],
-                inputs=(*options["inputs"], *_inputs_json(options["inputs_json"])),
+                inputs=(*options["inputs"], *parse_inputs_json(options["inputs_json"])),
                 inputs_of_split=options["inputs_of_split"],
                 split_index=options["split_index"],
                 attempt=options["attempt"],
@@ -87,7 +88,7 @@ def task_command(flow_cls: type[FlowSpec], flow_file: str) -> click.Command:
                 runtime=options["runtime"],
                 code_key=options["package"],
                 output_dir=options["output_dir"],
-                trigger=_trigger(options["trigger_json"], options["trigger_events"]),
+                trigger=trigger_from(options["trigger_json"], options["trigger_events"]),
             )
             settings = load_settings(
                 datastore=ctx.obj["datastore"], datastore_root=ctx.obj["datastore_root"]
@@ -107,86 +108,6 @@ def _param(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise ConfigError(f"--param {text!r}: give NAME=VALUE, e.g. --param alpha=0.5.")
     return name, value
-
-
-def _trigger(text: str | None, bodies: tuple[str, ...] = ()) -> dict[str, Any] | None:
-    """``--trigger`` and ``--trigger-event``s as one ``current.trigger``; None for neither."""
-    events = [_event(body) for body in bodies if body.strip()]
-    given = _trigger_json(text)
-    if given is not None:
-        events = [*given["events"], *events]
-    return {"events": events} if events else None
-
-
-def _event(text: str) -> dict[str, Any]:
-    """An event body (``{"name", "payload"}``, optionally ``type``, ``id``, ``timestamp``).
-
-    A run's finish (``stepwell.finished.*``, its payload naming the run) is a ``run``
-    event: ``current.trigger.run`` is that run.
-    """
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"--trigger-event is not valid JSON ({exc.msg}): {text[:200]!r}"
-        ) from None
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        raise ConfigError(
-            f'--trigger-event must be an event body {{"name": ..., "payload": {{...}}}}, got '
-            f"{text[:200]!r}."
-        )
-    given = body.get("payload")
-    payload: dict[str, Any] = given if isinstance(given, dict) else {}
-    event = {"name": body["name"], "id": str(body.get("id", "")), "type": "event",
-             "timestamp": float(body.get("timestamp") or 0.0), "payload": payload}  # fmt: skip
-    if body.get("type") in ("event", "run", "schedule"):
-        event["type"] = body["type"]
-    if body["name"].startswith("stepwell.finished.") and payload.get("pathspec"):
-        flow = str(payload.get("flow_name") or payload["pathspec"].split("/")[0])
-        event.update(name=flow, id=str(payload["pathspec"]), type="run")
-    return event
-
-
-def _trigger_json(text: str | None) -> dict[str, Any] | None:
-    """``--trigger``: an object whose ``events`` each have a name, an id and a type."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--trigger is not valid JSON ({exc.msg}): {text[:200]!r}") from None
-    events = value.get("events") if isinstance(value, dict) else None
-    if not isinstance(events, list) or not all(
-        isinstance(e, dict) and {"name", "id", "type"} <= set(e) for e in events
-    ):
-        raise ConfigError(
-            '--trigger must be {"events": [{"name": ..., "id": ..., "type": "event" | "run" | '
-            f'"schedule", "timestamp": ..., "payload": {{...}}}}]}}, got {text[:200]!r}.'
-        )
-    return value
-
-
-def _inputs_json(text: str | None) -> list[str]:
-    """``["a/t1", ...]`` or ``[{"pathspec": "F/1/a/t1", ...}, ...]`` (aggregated outputs)."""
-    if text is None:
-        return []
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--inputs-json is not valid JSON ({exc.msg}): {text[:200]!r}") from None
-    if not isinstance(items, list):
-        items = [items]
-    found = []
-    for item in items:
-        if isinstance(item, dict):
-            item = item.get("pathspec")
-        if not isinstance(item, str) or not item:
-            raise ConfigError(
-                f"--inputs-json: each item must be a pathspec or an object with a 'pathspec', "
-                f"got {item!r}."
-            )
-        found.append(item)
-    return found
 
 
 #: ``--flow`` and ``--package`` are this command's; every other word goes to the flow's ``task``.

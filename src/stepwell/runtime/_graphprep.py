@@ -95,3 +95,14 @@ def _apply_configs(graph: Any, flow_cls: type[FlowSpec], values: Mapping[str, An
     configs = _configs_of(flow_cls, values)
     for node in graph:
         node.decorators = tuple(resolve_decorator(d, configs) for d in node.decorators)
+
+
+class OneStepGraph:
+    """A flow's graph seen as one of its steps: only that step's environment is built."""
+
+    def __init__(self, graph: Any, node: Any) -> None:
+        self.flow_name, self.file, self.line = graph.flow_name, graph.file, graph.line
+        self._node = node
+
+    def __iter__(self) -> Any:
+        return iter([self._node])

@@ -35,12 +35,8 @@ from stepwell.exceptions import ConfigError, NotFoundError
 from stepwell.flow import FlowSpec
 from stepwell.metadata import open_configured_metadata
 from stepwell.runtime._envexec import with_environments
-from stepwell.runtime._launch import (
-    _build_environments,
-    _environments_in_use,
-    _shim,
-    _stop_on_signals,
-)
+from stepwell.runtime._graphprep import OneStepGraph, _build_environments, prepare_graph
+from stepwell.runtime._launch import _environments_in_use, _shim, _stop_on_signals
 from stepwell.runtime._report import Reporter
 from stepwell.runtime._run import RunOptions
 from stepwell.runtime._secrets import resolve_secrets
@@ -118,7 +114,7 @@ def run_one_task(
 ) -> TaskOutcomeSummary:
     """Run the requested task here and record it; its recorded outcome."""
     from stepwell.graph import check_flow
-    from stepwell.runtime._launch import ResumeRequest, _origin, prepare_graph
+    from stepwell.runtime._launch import ResumeRequest, _origin
     from stepwell.runtime._onetask_run import OneTaskRun, summarize
     from stepwell.runtime._params import resolve_parameters
     from stepwell.runtime._project import project_of
@@ -144,7 +140,7 @@ def run_one_task(
     if secrets is not None:  # a missing secret is found before anything is recorded
         resolve_secrets(secrets.sources)
     reporter = reporter or TaskReporter()
-    environments = _environments(request, node, _OneStep(graph, node), decorators, settings)
+    environments = _environments(request, node, OneStepGraph(graph, node), decorators, settings)
     home = Path(settings.home)
     home.mkdir(parents=True, exist_ok=True)
     options = RunOptions(
@@ -164,11 +160,10 @@ def run_one_task(
     with _stop_on_signals(), _environments_in_use(home, environments):
         run.run()
     assert run.spec is not None
-    metadata = open_configured_metadata(settings)
-    try:
-        summary = summarize(metadata, run.spec, run.retryable)
+    try:  # read back through the run's own connection, then let it go
+        summary = summarize(run.metadata, run.spec, run.retryable)
     finally:
-        metadata.close()
+        run.metadata.close()
     if request.output_dir is not None:
         summary.write(request.output_dir)
     return summary
@@ -256,17 +251,6 @@ def _executor(settings: Settings, environments: dict[str, Any], home: Path) -> A
     if not environments:
         return executor
     return with_environments(executor, environments, _shim(home))
-
-
-class _OneStep:
-    """The graph seen as one step: only that step's environment is built."""
-
-    def __init__(self, graph: Any, node: Any) -> None:
-        self.flow_name, self.file, self.line = graph.flow_name, graph.file, graph.line
-        self._node = node
-
-    def __iter__(self) -> Any:
-        return iter([self._node])
 
 
 class TaskReporter(Reporter):

@@ -44,8 +44,7 @@ class OneTaskRun(LocalRun):
     def _open_run(self, info: RunInfo, worker: WorkerContext, code_key: str | None) -> str:
         if self.placed is not None:
             return self.placed.run_id
-        system_tags = [*self._system_tags(), f"runtime:{self.request.runtime}"]
-        system_tags.remove("runtime:local")
+        system_tags = self._system_tags(runtime=self.request.runtime)
         return str(
             self.metadata.new_run(
                 info.flow_name,

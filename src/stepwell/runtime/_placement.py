@@ -40,6 +40,29 @@ def parse_input(text: str, flow: str, run_id: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def parse_inputs_json(text: str | None) -> list[str]:
+    """``["a/t1", ...]`` or ``[{"pathspec": "F/1/a/t1", ...}, ...]`` (aggregated outputs)."""
+    if text is None:
+        return []
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--inputs-json is not valid JSON ({exc.msg}): {text[:200]!r}") from None
+    if not isinstance(items, list):
+        items = [items]
+    found = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("pathspec")
+        if not isinstance(item, str) or not item:
+            raise ConfigError(
+                f"--inputs-json: each item must be a pathspec or an object with a 'pathspec', "
+                f"got {item!r}."
+            )
+        found.append(item)
+    return found
+
+
 def place_task(
     metadata: Any,
     graph: Any,

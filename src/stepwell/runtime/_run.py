@@ -296,10 +296,10 @@ class LocalRun:
         status = "succeeded" if ok else "failed"
         self.metadata.finish_run(self.flow_cls.__name__, run_id, status, error=error)
 
-    def _system_tags(self) -> list[str]:
+    def _system_tags(self, runtime: str = "local") -> list[str]:
         system_tags = [
             f"user:{self.username}",
-            "runtime:local",
+            f"runtime:{runtime}",
             f"python_version:{platform.python_version()}",
             f"stepwell_version:{_stepwell_version()}",
         ]

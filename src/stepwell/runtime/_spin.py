@@ -124,31 +124,22 @@ def spin_task(
 def _run(spec: TaskSpec, ctx: WorkerContext, settings: Settings, node: Any, request: Any) -> Any:
     """The task, in this process; or, for a @pypi / @conda step, in its environment."""
     from stepwell.environments import step_environments
+    from stepwell.runtime._graphprep import OneStepGraph
 
     flow_decorators = list(getattr(ctx.flow_cls, "__stepwell_flow_decorators__", ()))
-    single = _SingleStep(ctx.graph, node)
+    single = OneStepGraph(ctx.graph, node)
     if request.skip_decorators or not step_environments(single, flow_decorators):
         from stepwell.runtime._task import run_task
 
         return run_task(spec, ctx)
     from stepwell.runtime._envexec import run_task_in_environment
-    from stepwell.runtime._launch import _build_environments, _shim
+    from stepwell.runtime._graphprep import _build_environments
+    from stepwell.runtime._launch import _shim
     from stepwell.runtime._report import make_reporter
 
     environment = _build_environments(single, flow_decorators, settings, make_reporter(False))
     shim = _shim(Path(settings.home))
     return run_task_in_environment(environment[node.name], shim, spec, ctx.info, node.decorators)
-
-
-class _SingleStep:
-    """The graph seen as one step: only the spun step's environment is built."""
-
-    def __init__(self, graph: Any, node: Any) -> None:
-        self.flow_name, self.file, self.line = graph.flow_name, graph.file, graph.line
-        self._node = node
-
-    def __iter__(self) -> Any:
-        return iter([self._node])
 
 
 def spin_home(root: str | os.PathLike[str] | None = None) -> Path:

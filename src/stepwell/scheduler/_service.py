@@ -24,41 +24,17 @@ def deploy_flow(
 ) -> DeploymentRecord:
     """Store the flow's code package and record it as the new version of its deployment."""
     from stepwell._version import __version__
-    from stepwell.graph import check_flow
-    from stepwell.runtime._graphprep import prepare_graph
     from stepwell.runtime._package import save_package
-    from stepwell.runtime._project import project_of
     from stepwell.store import open_content_store
 
-    graph = check_flow(flow_cls)
-    defaults = _defaults(flow_cls, settings.username)
-    decorators = prepare_graph(graph, flow_cls, defaults)
-    project = project_of(flow_cls, settings.username, branch, production, decorators=decorators)
-    known = {flow_cls.__name__, *_known_flows(settings)}
+    store = open_content_store(settings.datastore_url, endpoint_url=settings.s3_endpoint_url)
+    key = save_package(
+        store, flow_file, flow_cls.__name__, __version__, suffixes=tuple(settings.package_suffixes)
+    )
+    code = {"code_key": key, "datastore": settings.datastore_url, "script": Path(flow_file).name}
+    plan = _plan(flow_cls, settings, code, branch, production)
     metadata = open_configured_metadata(settings)
     try:
-        store = open_content_store(settings.datastore_url, endpoint_url=settings.s3_endpoint_url)
-        key = save_package(
-            store,
-            flow_file,
-            flow_cls.__name__,
-            __version__,
-            suffixes=tuple(settings.package_suffixes),
-        )
-        code = {
-            "code_key": key,
-            "datastore": settings.datastore_url,
-            "script": Path(flow_file).name,
-        }
-        plan = plan_deployment(
-            flow_cls,
-            graph,
-            decorators,
-            project=project,
-            code=code,
-            parameters=defaults,
-            known_flows=sorted(known),
-        )
         return metadata.save_deployment(
             plan.name, plan.flow_name, plan.spec, user=settings.username
         )
@@ -79,20 +55,28 @@ def check_deployment(flow_cls: type, settings: Any) -> None:
     flow's file:line. Nothing is written (a store that does not exist yet
     knows no flow).
     """
+    names = {getattr(d, "NAME", "") for d in getattr(flow_cls, "__stepwell_flow_decorators__", ())}
+    if names & set(_DEPLOYMENT_DECORATORS):
+        _plan(flow_cls, settings, {}, None, False)
+
+
+def _plan(
+    flow_cls: type, settings: Any, code: dict[str, Any], branch: str | None, production: bool
+) -> Any:
+    """The flow's deployment plan (a ConfigError with file:line for what is wrong in it)."""
     from stepwell.graph import check_flow
     from stepwell.runtime._graphprep import prepare_graph
     from stepwell.runtime._project import project_of
 
-    names = {getattr(d, "NAME", "") for d in getattr(flow_cls, "__stepwell_flow_decorators__", ())}
-    if not names & set(_DEPLOYMENT_DECORATORS):
-        return
     graph = check_flow(flow_cls)
     defaults = _defaults(flow_cls, settings.username)
     decorators = prepare_graph(graph, flow_cls, defaults)
-    project = project_of(flow_cls, settings.username, None, False, decorators=decorators)
+    project = project_of(flow_cls, settings.username, branch, production, decorators=decorators)
     known = {flow_cls.__name__, *_known_flows(settings)}
-    plan_deployment(flow_cls, graph, decorators, project=project, code={}, parameters=defaults,
-                    known_flows=sorted(known))  # fmt: skip
+    return plan_deployment(
+        flow_cls, graph, decorators, project=project, code=code, parameters=defaults,
+        known_flows=sorted(known),
+    )  # fmt: skip
 
 
 def _known_flows(settings: Any) -> set[str]:

@@ -14,92 +14,37 @@ The tests only use the public interface, so they hold for every backend.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
 from stepwell.exceptions import MetadataError, NotFoundError
 from stepwell.metadata import (
-    ArtifactRecord,
     MetadataStore,
     TaskLaunch,
-    TaskOutcome,
 )
+from stepwell.testing._metadata_kit import (  # noqa: F401 - the suite's helpers, imported from here
+    DEAD_PID,
+    FLOW,
+    HEARTBEAT_TIMEOUT,
+    T0,
+    FakeClock,
+    artifact,
+    ids,
+    new_run,
+    outcome,
+    write_a_run,
+)
+from stepwell.testing.accounts_conformance import AccountsConformance
 from stepwell.testing.orchestration_conformance import OrchestrationConformance
 from stepwell.testing.scheduling_conformance import SchedulingConformance
-
-FLOW = "HelloFlow"
-T0 = 1_700_000_000.0
-DEAD_PID = 2**30 - 1  # above every platform's pid_max: no such process
-HEARTBEAT_TIMEOUT = 60.0
+from stepwell.testing.upkeep_conformance import UpkeepConformance
 
 
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def new_run(store: MetadataStore, flow: str = FLOW, **overrides: Any) -> str:
-    fields: dict[str, Any] = {
-        "user": "ada",
-        "tags": [],
-        "system_tags": ["user:ada"],
-        "parameters": {},
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-    }
-    fields.update(overrides)
-    return store.new_run(flow, **fields)
-
-
-def outcome(run_id: str, step: str, task_id: str, **overrides: Any) -> TaskOutcome:
-    fields: dict[str, Any] = {"attempt": 0, "status": "succeeded"}
-    fields.update(overrides)
-    flow = fields.pop("flow", FLOW)
-    return TaskOutcome(flow, run_id, step, task_id, **fields)
-
-
-def artifact(name: str, key: str = "k", size: int = 1) -> ArtifactRecord:
-    return ArtifactRecord(name, key, "pickle", "builtins.int", size, '{"protocol": 5}')
-
-
-def write_a_run(store: MetadataStore, number: int, tasks: int, batch: int = 25) -> str:
-    """What one writer of a concurrency test does: a run of user ``writer<number>``
-    with ``tasks`` train tasks (artifact ``x`` keyed ``<number>-<i>``), recorded one
-    by one (even ``number``) or in batches; then finished. Returns the run id."""
-    run_id = new_run(store, user=f"writer{number}", tags=[f"w{number}"], system_tags=[])
-    outcomes = [
-        outcome(run_id, "train", str(i), parent_task_ids=("start",),
-                artifacts=(ArtifactRecord("x", f"{number}-{i}", "pickle", "builtins.int", i),))
-        for i in range(tasks)
-    ]  # fmt: skip
-    if number % 2:
-        for start in range(0, len(outcomes), batch):
-            store.record_tasks(outcomes[start : start + batch])
-    else:
-        for item in outcomes:
-            store.record_task(item)
-    store.finish_run(FLOW, run_id, "succeeded")
-    return run_id
-
-
-def ids(records: Sequence[Any]) -> list[str]:
-    return [getattr(r, "task_id", None) or r.run_id for r in records]
-
-
-class MetadataStoreConformance(OrchestrationConformance, SchedulingConformance):
+class MetadataStoreConformance(
+    AccountsConformance, OrchestrationConformance, SchedulingConformance, UpkeepConformance
+):
     """The behaviour every metadata store shares. Subclasses provide ``store``."""
 
     @pytest.fixture
@@ -546,193 +491,3 @@ class MetadataStoreConformance(OrchestrationConformance, SchedulingConformance):
         store.record_task(outcome(run_id, "start", "1"))
         store.close()
         assert store.get_task(FLOW, run_id, "start", "1").status == "succeeded"
-
-    # -- accounts: API tokens ----------------------------------------------------------
-
-    def test_a_new_token_is_its_secret_once_and_a_record_without_it(self, store, clock):
-        record, secret = store.new_token("ada", note="laptop")
-        assert secret.startswith("swt_") and len(secret) >= 40
-        assert (record.user, record.note, record.created_at) == ("ada", "laptop", T0)
-        assert (record.last_used_at, record.revoked_at, record.revoked) == (None, None, False)
-        assert record.token_id and record.token_id not in secret
-        assert secret not in repr(record) and secret[4:] not in repr(record)
-        listed = store.list_tokens()
-        assert listed == [record] and secret not in repr(listed)
-
-    def test_tokens_have_distinct_ids_and_secrets(self, store):
-        made = [store.new_token("ada") for _ in range(5)]
-        assert len({r.token_id for r, _ in made}) == len({s for _, s in made}) == 5
-
-    def test_check_token_accepts_the_secret_and_nothing_else(self, store):
-        record, secret = store.new_token("ada")
-        found = store.check_token(secret)
-        assert found is not None and (found.token_id, found.user) == (record.token_id, "ada")
-        for wrong in ("", "swt_", secret + "x", secret[:-1], secret.upper(), "Bearer " + secret,
-                      record.token_id, "not-a-token", "swt_" + "A" * 43):  # fmt: skip
-            assert store.check_token(wrong) is None, wrong
-
-    def test_check_token_records_the_last_use_at_most_once_a_minute(self, store, clock):
-        from stepwell.metadata._records import TOKEN_LAST_USED_RESOLUTION
-
-        _, secret = store.new_token("ada")
-        clock.advance(5)
-        assert store.check_token(secret).last_used_at == T0 + 5
-        clock.advance(TOKEN_LAST_USED_RESOLUTION - 1)
-        assert store.check_token(secret).last_used_at == T0 + 5  # throttled: not rewritten
-        assert store.list_tokens()[0].last_used_at == T0 + 5
-        clock.advance(1)
-        assert store.check_token(secret).last_used_at == T0 + 5 + TOKEN_LAST_USED_RESOLUTION
-        assert store.list_tokens()[0].last_used_at == T0 + 5 + TOKEN_LAST_USED_RESOLUTION
-
-    def test_a_revoked_token_is_refused_and_listed_only_on_request(self, store, clock):
-        kept, kept_secret = store.new_token("ada")
-        clock.advance(1)
-        gone, gone_secret = store.new_token("bob")
-        clock.advance(9)
-        revoked = store.revoke_token(gone.token_id)
-        assert (revoked.token_id, revoked.revoked_at) == (gone.token_id, T0 + 10)
-        assert revoked.revoked
-        assert store.check_token(gone_secret) is None
-        assert store.check_token(kept_secret) is not None
-        assert [r.token_id for r in store.list_tokens()] == [kept.token_id]
-        every = store.list_tokens(include_revoked=True)
-        assert [(r.token_id, r.revoked_at) for r in every] == [
-            (kept.token_id, None), (gone.token_id, T0 + 10)]  # fmt: skip
-        clock.advance(10)
-        assert store.revoke_token(gone.token_id).revoked_at == T0 + 10  # again: unchanged
-
-    def test_revoking_an_unknown_token_names_it_and_lists_the_ids(self, store):
-        record, _ = store.new_token("ada")
-        with pytest.raises(NotFoundError, match="no-such-id") as caught:
-            store.revoke_token("no-such-id")
-        assert f"{record.token_id} (ada)" in str(caught.value)
-
-    def test_list_tokens_of_one_user_oldest_first(self, store, clock):
-        first, _ = store.new_token("ada")
-        clock.advance(1)
-        store.new_token("bob")
-        clock.advance(1)
-        second, _ = store.new_token("ada", note="ci")
-        assert [r.token_id for r in store.list_tokens(user="ada")] == [
-            first.token_id, second.token_id]  # fmt: skip
-        assert [r.user for r in store.list_tokens()] == ["ada", "bob", "ada"]
-        assert store.list_tokens(user="carol") == []
-
-    def test_has_tokens_once_any_was_created_even_if_revoked(self, store):
-        assert store.has_tokens() is False
-        record, _ = store.new_token("ada")
-        assert store.has_tokens() is True
-        store.revoke_token(record.token_id)
-        assert store.has_tokens() is True
-
-    @pytest.mark.parametrize("user", ["", " ", "ada lovelace", "ada\t", "ada\n", "a\x00b", 7])
-    def test_a_bad_user_name_is_refused(self, store, user):
-        with pytest.raises(MetadataError, match="Invalid user name"):
-            store.new_token(user)
-        assert store.has_tokens() is False
-
-    def test_a_note_is_one_line(self, store):
-        with pytest.raises(MetadataError, match="Invalid token note"):
-            store.new_token("ada", note="two\nlines")
-        assert store.new_token("ada", note="  ")[0].note is None
-
-    def test_tokens_survive_close(self, store):
-        _, secret = store.new_token("ada")
-        store.close()
-        assert store.check_token(secret).user == "ada"
-
-    # -- the step cache (@cache) ---------------------------------------------------
-
-    @staticmethod
-    def _cached(run_id: str, step: str, task_id: str, key: str, **overrides: Any) -> TaskOutcome:
-        metadata = {"cache_key": json.dumps(key), **overrides.pop("metadata", {})}
-        return outcome(run_id, step, task_id, metadata=metadata, **overrides)
-
-    def test_find_cached_task_is_the_newest_success_with_that_key(self, store, clock):
-        first, second = new_run(store), new_run(store)
-        store.record_task(self._cached(first, "train", "2", "k1", finished_at=T0 + 1))
-        store.record_task(self._cached(second, "train", "5", "k1", finished_at=T0 + 5))
-        store.record_task(self._cached(second, "train", "6", "k2", finished_at=T0 + 9))
-        found = store.find_cached_task(FLOW, "train", "k1")
-        assert found is not None and found.pathspec == f"{FLOW}/{second}/train/5"
-        assert found.status == "succeeded" and found.finished_at == T0 + 5
-        assert store.find_cached_task(FLOW, "train", "k2").task_id == "6"
-
-    def test_find_cached_task_matches_flow_step_and_key_exactly(self, store):
-        run_id = new_run(store)
-        store.record_task(self._cached(run_id, "train", "2", "k1"))
-        store.record_task(outcome(run_id, "score", "3", metadata={"other": json.dumps("k1")}))
-        other = new_run(store, "OtherFlow")
-        store.record_task(self._cached(other, "train", "2", "k9", flow="OtherFlow"))
-        assert store.find_cached_task(FLOW, "train", "k9") is None
-        assert store.find_cached_task(FLOW, "score", "k1") is None
-        assert store.find_cached_task(FLOW, "train", "k") is None
-        assert store.find_cached_task("NoSuchFlow", "train", "k1") is None
-        assert store.find_cached_task("OtherFlow", "train", "k9").run_id == other
-
-    def test_a_failed_attempt_is_never_a_cached_task(self, store):
-        run_id = new_run(store)
-        store.record_task(self._cached(run_id, "train", "2", "k1", status="failed"))
-        assert store.find_cached_task(FLOW, "train", "k1") is None
-        store.record_task(self._cached(run_id, "train", "2", "k1", attempt=1))
-        found = store.find_cached_task(FLOW, "train", "k1")
-        assert (found.task_id, found.attempt) == ("2", 1)
-
-    def test_find_cached_task_since_leaves_out_older_tasks(self, store):
-        run_id = new_run(store)
-        store.record_task(self._cached(run_id, "train", "2", "k1", finished_at=T0 + 10))
-        assert store.find_cached_task(FLOW, "train", "k1", since=T0 + 10).task_id == "2"
-        assert store.find_cached_task(FLOW, "train", "k1", since=T0 + 11) is None
-
-    # -- garbage collection ---------------------------------------------------------
-
-    _KEYS = {n: f"{n:x}" * 64 for n in range(1, 10)}  # blob keys: 64 hex digits each
-
-    def _run_with_blobs(self, store, first: int, **run_fields):
-        """A finished run whose records refer to keys ``first`` .. ``first + 4``
-        (code, artifact, read, card in task metadata, foreach items in task metadata)."""
-        k = [self._KEYS[first + i] for i in range(5)]
-        run_id = new_run(store, code_key=k[0], **run_fields)
-        store.record_tasks(
-            [
-                outcome(run_id, "start", "1", artifacts=[artifact("x", k[1])]),
-                outcome(
-                    run_id, "end", "2", parent_task_ids=["1"], reads=[("x", k[2])],
-                    metadata={
-                        "card:default:0": f'{{"key": "{k[3]}", "assets": "{k[3]}"}}',
-                        "transition": f'{{"items_key": "{k[4]}"}}',
-                    },
-                ),
-            ]
-        )  # fmt: skip
-        store.finish_run(FLOW, run_id, "succeeded")
-        return run_id, set(k)
-
-    def test_blob_references_name_every_key_the_records_refer_to(self, store):
-        first, keys1 = self._run_with_blobs(store, 1)
-        _, keys2 = self._run_with_blobs(store, 5, tags=["keep"])
-        assert set(store.blob_references()) == keys1 | keys2
-        assert set(store.blob_references(exclude=[first])) == keys2  # 5 is shared
-
-    def test_delete_runs_removes_every_record_of_the_runs(self, store):
-        first, _ = self._run_with_blobs(store, 1)
-        second, keys2 = self._run_with_blobs(store, 5)
-        assert store.delete_runs(FLOW, [first]) == [first]
-        with pytest.raises(NotFoundError):
-            store.get_run(FLOW, first)
-        with pytest.raises(NotFoundError):
-            store.list_tasks(FLOW, first)
-        assert ids(store.list_runs(FLOW)) == [second]
-        assert set(store.blob_references()) == keys2
-        assert store.list_artifacts(FLOW, second, "start", "1")["x"].key == self._KEYS[6]
-        assert store.delete_runs(FLOW, [first]) == []  # already gone: nothing to do
-
-    def test_delete_runs_never_deletes_a_running_run_nor_another_flows(self, store, clock):
-        running = new_run(store)
-        other = new_run(store, "OtherFlow")
-        store.finish_run("OtherFlow", other, "failed")
-        assert store.delete_runs(FLOW, [running, other, "999999", "nope"]) == []
-        assert store.get_run(FLOW, running).status == "running"
-        assert store.get_run("OtherFlow", other).status == "failed"
-        clock.advance(HEARTBEAT_TIMEOUT + 1)  # its scheduler died: a failed run now
-        assert store.delete_runs(FLOW, [running]) == [running]

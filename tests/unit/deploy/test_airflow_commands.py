@@ -172,7 +172,7 @@ def test_the_cli_writes_the_dag_file(tmp_path: Path) -> None:
 
 
 def test_current_trigger_comes_from_the_asset_events_or_the_schedule(tmp_path: Path) -> None:
-    from stepwell.cli._task import _trigger
+    from stepwell.runtime._triggers import trigger_from
 
     found = helpers(FLOWS / "airflow_downstream.py", tmp_path)
     upstream = {"flow_name": "AirflowShapesFlow", "pathspec": "AirflowShapesFlow/7"}
@@ -181,12 +181,12 @@ def test_current_trigger_comes_from_the_asset_events_or_the_schedule(tmp_path: P
     options = found["started_by"](asset_run, events)
     bodies = tuple(options[1::2])
     assert options[::2] == ["--trigger-event"]  # the event without a stepwell run is left out
-    trigger = _trigger(None, bodies)  # what the one-task command makes of it
+    trigger = trigger_from(None, bodies)  # what the one-task command makes of it
     run = {"name": "AirflowShapesFlow", "id": "AirflowShapesFlow/7", "type": "run"}
     assert trigger == {"events": [{**run, "timestamp": 0.0, "payload": upstream}]}
     scheduled = SimpleNamespace(run_type=SimpleNamespace(value="scheduled"),
                                 logical_date="2026-12-05 02:30:00+01:00")  # fmt: skip
-    (slot,) = _trigger(None, tuple(found["started_by"](scheduled, None)[1::2]))["events"]
+    (slot,) = trigger_from(None, tuple(found["started_by"](scheduled, None)[1::2]))["events"]
     assert (slot["type"], slot["id"]) == ("schedule", "2026-12-05 02:30:00+01:00")
     manual = SimpleNamespace(run_type=SimpleNamespace(value="manual"))
     assert found["started_by"](manual, {}) == []
