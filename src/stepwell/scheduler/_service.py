@@ -23,16 +23,7 @@ def deploy_flow(
     production: bool = False,
 ) -> DeploymentRecord:
     """Store the flow's code package and record it as the new version of its deployment."""
-    from stepwell._version import __version__
-    from stepwell.runtime._package import save_package
-    from stepwell.store import open_content_store
-
-    store = open_content_store(settings.datastore_url, endpoint_url=settings.s3_endpoint_url)
-    key = save_package(
-        store, flow_file, flow_cls.__name__, __version__, suffixes=tuple(settings.package_suffixes)
-    )
-    code = {"code_key": key, "datastore": settings.datastore_url, "script": Path(flow_file).name}
-    plan = _plan(flow_cls, settings, code, branch, production)
+    plan = _plan(flow_cls, settings, flow_file, branch, production)
     metadata = open_configured_metadata(settings)
     try:
         return metadata.save_deployment(
@@ -57,13 +48,21 @@ def check_deployment(flow_cls: type, settings: Any) -> None:
     """
     names = {getattr(d, "NAME", "") for d in getattr(flow_cls, "__stepwell_flow_decorators__", ())}
     if names & set(_DEPLOYMENT_DECORATORS):
-        _plan(flow_cls, settings, {}, None, False)
+        _plan(flow_cls, settings, None, None, False)
 
 
 def _plan(
-    flow_cls: type, settings: Any, code: dict[str, Any], branch: str | None, production: bool
+    flow_cls: type,
+    settings: Any,
+    flow_file: str | None,
+    branch: str | None,
+    production: bool,
 ) -> Any:
-    """The flow's deployment plan (a ConfigError with file:line for what is wrong in it)."""
+    """The flow's deployment plan (a ConfigError with file:line for what is wrong in it).
+
+    With ``flow_file``, the code package is stored once the flow checked out; without
+    it (``check``) the plan names no package.
+    """
     from stepwell.graph import check_flow
     from stepwell.runtime._graphprep import prepare_graph
     from stepwell.runtime._project import project_of
@@ -73,10 +72,23 @@ def _plan(
     decorators = prepare_graph(graph, flow_cls, defaults)
     project = project_of(flow_cls, settings.username, branch, production, decorators=decorators)
     known = {flow_cls.__name__, *_known_flows(settings)}
+    code = _store_package(flow_cls, settings, flow_file) if flow_file is not None else {}
     return plan_deployment(
         flow_cls, graph, decorators, project=project, code=code, parameters=defaults,
         known_flows=sorted(known),
     )  # fmt: skip
+
+
+def _store_package(flow_cls: type, settings: Any, flow_file: str) -> dict[str, Any]:
+    from stepwell._version import __version__
+    from stepwell.runtime._package import save_package
+    from stepwell.store import open_content_store
+
+    store = open_content_store(settings.datastore_url, endpoint_url=settings.s3_endpoint_url)
+    key = save_package(
+        store, flow_file, flow_cls.__name__, __version__, suffixes=tuple(settings.package_suffixes)
+    )
+    return {"code_key": key, "datastore": settings.datastore_url, "script": Path(flow_file).name}
 
 
 def _known_flows(settings: Any) -> set[str]:
