@@ -52,7 +52,7 @@ class SqliteDatabase(SqlDatabase):
             cached_statements=256,
         )
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = self._enter_wal(conn)
             if str(mode).lower() != "wal":
                 raise MetadataError(
                     f"{self.describe()} cannot use write-ahead logging (journal mode "
@@ -66,6 +66,30 @@ class SqliteDatabase(SqlDatabase):
             conn.close()
             raise
         return conn
+
+    def _enter_wal(self, conn: Any) -> str:
+        """Switch the file to WAL mode (once per file: the mode is stored in it).
+
+        SQLite answers "database is locked" at once, without its busy handler,
+        when two processes switch a new file at the same moment; the loser
+        retries until the busy timeout, by which time the winner's switch is
+        visible and there is nothing left to change.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() == "wal":
+                    return str(mode)
+                return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
 
 class SqliteMetadataStore(SqlMetadataStore):

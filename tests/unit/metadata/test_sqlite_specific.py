@@ -75,6 +75,33 @@ def test_migrations_run_once_with_two_openers(tmp_path):
     assert _version_rows(path)[-1] == LATEST_VERSION
 
 
+def _open_at_once(path: str, barrier, results: multiprocessing.Queue) -> None:
+    barrier.wait()
+    try:
+        results.put(SqliteMetadataStore(path).list_flows())
+    except MetadataError as exc:
+        results.put(str(exc))
+
+
+def test_processes_opening_a_new_database_at_once_all_get_in(tmp_path):
+    # Switching a new file to WAL mode answers "database is locked" at once (no busy
+    # handler) to the processes that lose the race; they must retry, not fail.
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for attempt in range(30):
+        path = str(tmp_path / f"new-{attempt}.db")
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        args = (path, barrier, results)
+        openers = [ctx.Process(target=_open_at_once, args=args) for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        outcomes = [results.get(timeout=60) for _ in openers]
+        for opener in openers:
+            opener.join()
+        failures += [o for o in outcomes if o != []]
+    assert failures == []
+
+
 def test_a_database_from_a_newer_stepwell_is_refused(tmp_path):
     path = tmp_path / "stepwell.db"
     new_run(SqliteMetadataStore(path))
