@@ -19,8 +19,12 @@ Rules its modules keep:
   ``KeyError``) naming the object, the namespace and the closest names.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stepwell._lazy import lazy_attributes
 from stepwell.client._backend import reset_client
-from stepwell.client._compare import RunComparison, compare_runs
 from stepwell.client._errors import (
     ArtifactNotFoundError,
     InvalidPathspecError,
@@ -37,6 +41,9 @@ from stepwell.client._objects import (
     Step,
     Task,
 )
+
+if TYPE_CHECKING:
+    from stepwell.client._compare import RunComparison, compare_runs
 
 __all__ = [
     "ArtifactNotFoundError",
@@ -57,3 +64,6 @@ __all__ = [
     "namespace",
     "reset_client",
 ]
+
+#: Comparing runs is rare next to reading one: its module loads on first use.
+__getattr__ = lazy_attributes(__name__, {"RunComparison": "_compare", "compare_runs": "_compare"})

@@ -126,8 +126,9 @@ class Backend:
             return value
         from stepwell.store import ArtifactRef, load_artifact
 
-        store = self.store_for(run)
-        value = load_artifact(store, ArtifactRef.from_record(record), context=context)
+        ref = ArtifactRef.from_record(record)
+        store = None if ref.is_inline else self.store_for(run)  # inline: no store to open
+        value = load_artifact(store, ref, context=context)
         self.cache.put(record.key, value, record.size)
         return value
 

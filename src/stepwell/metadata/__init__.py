@@ -33,8 +33,9 @@ Rules its modules keep:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from stepwell._lazy import lazy_attributes
 from stepwell.metadata._base import MetadataStore
 from stepwell.metadata._open import (
     is_local,
@@ -43,22 +44,17 @@ from stepwell.metadata._open import (
     register_metadata,
 )
 from stepwell.metadata._open import redact as redact_url
-from stepwell.metadata._records import (
-    ArtifactRecord,
-    DeploymentRecord,
-    EventRecord,
-    FireRecord,
-    RunRecord,
-    RunStatus,
-    TaskLaunch,
-    TaskOutcome,
-    TaskRecord,
-    TaskStatus,
-    TokenRecord,
-)
+from stepwell.metadata._records import ArtifactRecord, RunRecord, RunStatus, TaskRecord, TaskStatus
 
 if TYPE_CHECKING:
+    from stepwell.metadata._launches import TaskLaunch, TaskOutcome
     from stepwell.metadata._postgres import PostgresMetadataStore
+    from stepwell.metadata._service_records import (
+        DeploymentRecord,
+        EventRecord,
+        FireRecord,
+        TokenRecord,
+    )
     from stepwell.metadata._sqlite import SqliteMetadataStore
 
 __all__ = [
@@ -84,14 +80,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The backend (and sqlite3) is imported only when asked for.
-    if name == "SqliteMetadataStore":
-        from stepwell.metadata._sqlite import SqliteMetadataStore
-
-        return SqliteMetadataStore
-    if name == "PostgresMetadataStore":  # needs psycopg: stepwell[postgres]
-        from stepwell.metadata._postgres import PostgresMetadataStore
-
-        return PostgresMetadataStore
-    raise AttributeError(f"module 'stepwell.metadata' has no attribute {name!r}")
+#: Imported when first used: the backends (sqlite3, psycopg) and the records that
+#: only writers and services build, so that reading runs does not pay for them.
+__getattr__ = lazy_attributes(__name__, {
+    "SqliteMetadataStore": "_sqlite", "PostgresMetadataStore": "_postgres",  # psycopg: [postgres]
+    "TaskLaunch": "_launches", "TaskOutcome": "_launches",
+    "TokenRecord": "_service_records", "DeploymentRecord": "_service_records",
+    "EventRecord": "_service_records", "FireRecord": "_service_records",
+})  # fmt: skip

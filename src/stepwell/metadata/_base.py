@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError
-from stepwell.metadata._records import (
-    ArtifactRecord,
-    DeploymentRecord,
-    EventRecord,
-    FireRecord,
-    RunRecord,
-    TaskLaunch,
-    TaskOutcome,
-    TaskRecord,
-    TokenRecord,
-)
+from stepwell.metadata._records import ArtifactRecord, RunRecord, TaskRecord
+
+if TYPE_CHECKING:
+    from stepwell.metadata._launches import TaskLaunch, TaskOutcome
+    from stepwell.metadata._service_records import (
+        DeploymentRecord,
+        EventRecord,
+        FireRecord,
+        TokenRecord,
+    )
 
 
 class MetadataStore(abc.ABC):

@@ -1,4 +1,8 @@
-"""The values the metadata store takes and returns: frozen dataclasses.
+"""The values the metadata store returns about runs, tasks and artifacts: frozen dataclasses.
+
+What writers report (``_launches``) and the services' records (``_service_records``:
+tokens, deployments, events, fires) live apart, so a process that only reads runs
+does not build their classes.
 
 Timestamps are UTC epoch seconds as ``float``. Values described as "JSON
 text" are stored and returned verbatim; this layer never parses them.
@@ -7,8 +11,8 @@ text" are stored and returned verbatim; this layer never parses them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 RunStatus = Literal["running", "succeeded", "failed"]
@@ -108,155 +112,3 @@ class TaskRecord:
     @property
     def pathspec(self) -> str:
         return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
-
-
-@dataclass(frozen=True)
-class TaskLaunch:
-    """A task attempt the scheduler is launching (see ``register_task``).
-
-    ``started_at`` defaults to the store's clock.
-    """
-
-    flow_name: str
-    run_id: str
-    step_name: str
-    task_id: str
-    attempt: int = 0
-    parent_task_ids: Sequence[str] = ()
-    foreach_stack: str = "[]"
-    index: int | None = None
-    started_at: float | None = None
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """A finished task attempt, recorded in one transaction (see ``record_task``).
-
-    Attributes:
-        status: ``succeeded`` or ``failed``.
-        finished_at: when it finished; defaults to the store's clock.
-        started_at: used only when the attempt was never registered; defaults
-            to ``finished_at`` then.
-        exception: the failure's text (traceback), if any.
-        artifacts: the artifacts the attempt produced (blobs already durable).
-        parent_task_ids: ids of the tasks (same run) whose outputs it consumed.
-        metadata: task metadata, name -> JSON text (foreach info, transition...).
-        origin_pathspec: for a task cloned by ``resume``, the task it copies.
-        next_steps: the steps it transitioned to.
-        split_count: how many tasks its foreach split into, if it split.
-    """
-
-    flow_name: str
-    run_id: str
-    step_name: str
-    task_id: str
-    attempt: int
-    status: TaskStatus
-    finished_at: float | None = None
-    started_at: float | None = None
-    exception: str | None = None
-    artifacts: Sequence[ArtifactRecord] = ()
-    parent_task_ids: Sequence[str] = ()
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    origin_pathspec: str | None = None
-    foreach_stack: str = "[]"
-    index: int | None = None
-    next_steps: Sequence[str] = ()
-    split_count: int | None = None
-    reads: Sequence[tuple[str, str]] = ()  # (artifact name, blob key) read from parents
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    """An API token of the UI server (``stepwell server``), without its secret.
-
-    The secret is shown once, when the token is created; the store keeps only
-    its SHA-256 hash, which no record carries.
-
-    Attributes:
-        token_id: a short random id that names the token (``token list``, logs).
-        user: the user name the token signs in as.
-        note: what the token is for, as given when it was created.
-        created_at: when it was created.
-        last_used_at: when it was last accepted (kept to the minute), or ``None``.
-        revoked_at: when it was revoked, or ``None`` while it is valid.
-    """
-
-    token_id: str
-    user: str
-    note: str | None
-    created_at: float
-    last_used_at: float | None = None
-    revoked_at: float | None = None
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-TOKEN_LAST_USED_RESOLUTION = 60.0
-"""Seconds: a token's ``last_used_at`` is rewritten at most this often."""
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """One version of a deployed flow (``python flow.py deploy``).
-
-    Attributes:
-        name: the deployment's name (the flow's, or ``project.branch.Flow``).
-        version: 1 for the first deploy, one more for each deploy after it.
-        flow_name: the flow it runs.
-        spec: what the version runs and when, as the deploying tool wrote it
-            (a JSON object: code package key, datastore, parameters, schedule,
-            triggers, ...).
-        deployed_by: who deployed it.
-        deployed_at: when.
-        active: whether it is the version in service (one per name at most;
-            none once undeployed).
-    """
-
-    name: str
-    version: int
-    flow_name: str
-    spec: dict[str, Any]
-    deployed_by: str
-    deployed_at: float
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    """An event published for ``@trigger`` (``stepwell event publish``): ids only grow."""
-
-    event_id: int
-    name: str
-    payload: dict[str, Any]
-    published_by: str
-    published_at: float
-
-
-@dataclass(frozen=True)
-class FireRecord:
-    """One reason a deployment ran (or is about to): claimed once, by one scheduler.
-
-    ``fire_key`` names the reason (``schedule:<UTC time>``, ``event:<id>``,
-    ``finish:<pathspec>``); ``trigger`` is what fired it (given to the run as
-    ``current.trigger``); ``run_id`` is set once the run exists, so a fire
-    claimed by a scheduler that died before starting it is found again.
-    """
-
-    deployment: str
-    fire_key: str
-    version: int
-    claimed_by: str
-    claimed_at: float
-    trigger: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None

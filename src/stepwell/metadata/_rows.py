@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError
 from stepwell.metadata._database import Query
-from stepwell.metadata._records import TaskLaunch, TaskOutcome, TaskRecord
+from stepwell.metadata._records import TaskRecord
+
+if TYPE_CHECKING:
+    from stepwell.metadata._launches import TaskLaunch, TaskOutcome
 
 RUN_COLUMNS = (
     "r.run_id, r.flow_name, r.user_name, r.status, r.parameters, r.started_at, r.finished_at,"

@@ -35,11 +35,10 @@ Tables (every lookup the store makes is served by a primary key or an index):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):  # a tuple: no dataclass to build each time a process opens a store
     version: int
     description: str
     statements: tuple[str, ...]

@@ -10,19 +10,14 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError
 from stepwell.metadata import _notfound
 from stepwell.metadata._base import MetadataStore
 from stepwell.metadata._database import Query, SqlDatabase
 from stepwell.metadata._liveness import SCHEDULER_DIED, derive_status, local_hostname
-from stepwell.metadata._records import (
-    FINISHED_STATUSES,
-    RunRecord,
-    TaskLaunch,
-    TaskOutcome,
-)
+from stepwell.metadata._records import FINISHED_STATUSES, RunRecord
 from stepwell.metadata._rows import (
     RUN_COLUMNS,
     RUN_STATUSES,
@@ -42,6 +37,9 @@ from stepwell.metadata._sql_cache import CacheQueries
 from stepwell.metadata._sql_deploy import DeploymentQueries
 from stepwell.metadata._sql_gc import GcQueries
 from stepwell.metadata._sql_tasks import TaskQueries
+
+if TYPE_CHECKING:
+    from stepwell.metadata._launches import TaskLaunch, TaskOutcome
 
 
 class SqlMetadataStore(

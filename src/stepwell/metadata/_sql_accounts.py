@@ -13,17 +13,17 @@ per token ever created.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError, NotFoundError
 from stepwell.metadata._database import Query, SqlDatabase
 from stepwell.metadata._notfound import _did_you_mean, _listing
-from stepwell.metadata._records import TOKEN_LAST_USED_RESOLUTION, TokenRecord
+
+if TYPE_CHECKING:  # built only by _record: reading runs never makes the class
+    from stepwell.metadata._service_records import TokenRecord
 
 TOKEN_PREFIX = "swt_"
 _SECRET = re.compile(r"swt_[A-Za-z0-9_\-]{20,200}")
@@ -36,6 +36,8 @@ _MAX_LISTED_IDS = 1000
 
 def token_hash(secret: str) -> str:
     """The SHA-256 hex digest stored for a secret."""
+    import hashlib  # here, not at the top: reading runs never needs OpenSSL (~4 ms)
+
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -70,6 +72,8 @@ def check_note(note: object) -> str | None:
 
 
 def _record(row: Any) -> TokenRecord:
+    from stepwell.metadata._service_records import TokenRecord
+
     return TokenRecord(*row)
 
 
@@ -80,6 +84,8 @@ class AccountQueries:
     _clock: Callable[[], float]
 
     def new_token(self, user: str, *, note: str | None = None) -> tuple[TokenRecord, str]:
+        import secrets  # only a server making tokens needs it (and hashlib, random)
+
         user, note = check_user(user), check_note(note)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = self._clock()
@@ -91,7 +97,7 @@ class AccountQueries:
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_id) DO NOTHING",
                     (token_id, user, token_hash(secret), note, now),
                 ):
-                    return TokenRecord(token_id, user, note, now), secret
+                    return _record((token_id, user, note, now, None, None)), secret
         raise MetadataError(
             f"Could not choose an unused token id in {_ID_ATTEMPTS} attempts. Try again."
         )
@@ -125,6 +131,8 @@ class AccountQueries:
         return _record(row)
 
     def check_token(self, secret: str) -> TokenRecord | None:
+        from stepwell.metadata._service_records import TOKEN_LAST_USED_RESOLUTION
+
         if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
             return None
         with self._db.read() as q:

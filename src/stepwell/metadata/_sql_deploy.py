@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError, NotFoundError
 from stepwell.metadata._database import Query, SqlDatabase
 from stepwell.metadata._notfound import _did_you_mean, _listing
-from stepwell.metadata._records import DeploymentRecord, EventRecord, FireRecord
+
+if TYPE_CHECKING:  # built only by the three helpers below: reading runs never makes them
+    from stepwell.metadata._service_records import DeploymentRecord, EventRecord, FireRecord
 
 _DEPLOYMENT = "name, version, flow_name, spec, deployed_by, deployed_at, active"
 _FIRE = "deployment, fire_key, version, claimed_by, claimed_at, trigger, run_id"
@@ -32,13 +34,24 @@ _VERSION_ATTEMPTS = 5  # concurrent deploys of one name: the loser takes the nex
 
 
 def _deployment(row: Any) -> DeploymentRecord:
+    from stepwell.metadata._service_records import DeploymentRecord
+
     name, version, flow, spec, user, at, active = row
     return DeploymentRecord(name, int(version), flow, json.loads(spec), user, at, bool(active))
 
 
 def _event(row: Any) -> EventRecord:
+    from stepwell.metadata._service_records import EventRecord
+
     event_id, name, payload, user, at = row
     return EventRecord(int(event_id), name, json.loads(payload), user, at)
+
+
+def _fire(row: Any) -> FireRecord:
+    from stepwell.metadata._service_records import FireRecord
+
+    deployment, fire_key, version, by, at, trigger, run_id = row
+    return FireRecord(deployment, fire_key, int(version), by, at, json.loads(trigger), run_id)
 
 
 def _json(value: Mapping[str, Any], what: str) -> str:
@@ -74,7 +87,7 @@ class DeploymentQueries:
                     "UPDATE deployments SET active = 0 WHERE name = ? AND version <> ?",
                     (name, version),
                 )
-            return DeploymentRecord(name, version, flow_name, json.loads(text), user, now)
+            return _deployment((name, version, flow_name, text, user, now, True))
         raise MetadataError(f"Could not record deployment {name!r}: deployed concurrently.")
 
     def get_deployment(self, name: str) -> DeploymentRecord:
@@ -161,10 +174,7 @@ class DeploymentQueries:
                 " ORDER BY fire_key DESC LIMIT ?",
                 params,
             )
-        return [
-            FireRecord(d, k, int(v), by, at, json.loads(trigger), run)
-            for d, k, v, by, at, trigger, run in rows
-        ]
+        return [_fire(row) for row in rows]
 
     # -- events ---------------------------------------------------------------------------
     def publish_event(self, name: str, payload: Mapping[str, Any], *, user: str) -> EventRecord:
@@ -178,7 +188,7 @@ class DeploymentQueries:
                 " VALUES (?, ?, ?, ?) RETURNING event_id",
                 (name, text, user, now),
             )
-        return EventRecord(int(row[0]), name, json.loads(text), user, now)
+        return _event((row[0], name, text, user, now))
 
     def events_after(self, event_id: int, *, limit: int = 1000) -> list[EventRecord]:
         with self._db.read() as q:

@@ -7,12 +7,15 @@ inputs are read in one query per chunk of tasks, never one per input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.metadata import _notfound
 from stepwell.metadata._database import Query, SqlDatabase
-from stepwell.metadata._records import ArtifactRecord, TaskLaunch, TaskOutcome, TaskRecord
+from stepwell.metadata._records import ArtifactRecord, TaskRecord
 from stepwell.metadata._rows import LATEST_ATTEMPT, TASK_COLUMNS, TASK_ORDER, task_record
+
+if TYPE_CHECKING:
+    from stepwell.metadata._launches import TaskLaunch, TaskOutcome
 
 #: Task ids per IN (...) list: under SQLite's and PostgreSQL's parameter limits.
 _CHUNK = 500

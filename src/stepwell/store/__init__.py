@@ -34,35 +34,42 @@ Rules the modules here keep:
   which process started blake3's thread pool, which does not survive fork).
 """
 
-from stepwell.store._artifacts import ArtifactRef, ArtifactSet, load_artifact, save_artifacts
-from stepwell.store._cas import (
-    BlobBuffer,
-    BlobRef,
-    ContentStore,
-    Payload,
-    open_content_store,
-    prune_cache,
-)
-from stepwell.store._local import LocalStorage
-from stepwell.store._serializers import (
-    Serialized,
-    Serializer,
-    SerializerRegistry,
-    deserialize,
-    serialize,
-)
-from stepwell.store._storage import (
-    BlobData,
-    BlobInfo,
-    BufferLike,
-    Storage,
-    StorageRegistry,
-    get_storage,
-    open_storage,
-    register_storage,
-    storage_names,
-    validate_key,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stepwell._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from stepwell.store._artifacts import ArtifactRef, ArtifactSet, load_artifact, save_artifacts
+    from stepwell.store._cas import (
+        BlobBuffer,
+        BlobRef,
+        ContentStore,
+        Payload,
+        open_content_store,
+        prune_cache,
+    )
+    from stepwell.store._local import LocalStorage
+    from stepwell.store._serializers import (
+        Serialized,
+        Serializer,
+        SerializerRegistry,
+        deserialize,
+        serialize,
+    )
+    from stepwell.store._storage import (
+        BlobData,
+        BlobInfo,
+        BufferLike,
+        Storage,
+        StorageRegistry,
+        get_storage,
+        open_storage,
+        register_storage,
+        storage_names,
+        validate_key,
+    )
 
 __all__ = [
     "ArtifactRef",
@@ -92,3 +99,21 @@ __all__ = [
     "storage_names",
     "validate_key",
 ]
+
+#: Each name is imported from its module on first use: reading an inline artifact needs
+#: the serializers only, not the content store, the integrity checks or a storage backend.
+_LAZY = {
+    "ArtifactRef": "_artifacts", "ArtifactSet": "_artifacts", "load_artifact": "_artifacts",
+    "save_artifacts": "_artifacts",
+    "BlobBuffer": "_cas", "BlobRef": "_cas", "ContentStore": "_cas", "Payload": "_cas",
+    "open_content_store": "_cas", "prune_cache": "_cas",
+    "LocalStorage": "_local",
+    "Serialized": "_serializers", "Serializer": "_serializers",
+    "SerializerRegistry": "_serializers", "deserialize": "_serializers",
+    "serialize": "_serializers",
+    "BlobData": "_storage", "BlobInfo": "_storage", "BufferLike": "_storage",
+    "Storage": "_storage", "StorageRegistry": "_storage", "get_storage": "_storage",
+    "open_storage": "_storage", "register_storage": "_storage", "storage_names": "_storage",
+    "validate_key": "_storage",
+}  # fmt: skip
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -6,13 +6,14 @@ import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import SerializationError
 from stepwell.store import _blobformat as fmt
-from stepwell.store._cas import ContentStore
 from stepwell.store._serializers import deserialize, serialize
-from stepwell.store._storage import as_buffers
+
+if TYPE_CHECKING:  # an inline value is read without the content store or the storage layer
+    from stepwell.store._cas import ContentStore
 
 #: Serialized values up to this size travel inline in the metadata record (key ``inline`` of
 #: ``meta``, base64) instead of as blobs: a foreach of thousands of tiny results costs no
@@ -36,6 +37,11 @@ class ArtifactRef:
     type_name: str
     size: int
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_inline(self) -> bool:
+        """Whether the payload travels with the ref (no blob to read)."""
+        return INLINE_META in self.meta
 
     @property
     def inline(self) -> bytes | None:
@@ -95,6 +101,8 @@ def save_artifacts(
         except SerializationError as err:
             fields = {**err.fields, "artifact": name}
             raise SerializationError(f"Artifact {name!r}: {err.message}", **fields) from err
+    from stepwell.store._storage import as_buffers  # saving uses the storage layer anyway
+
     refs: dict[str, ArtifactRef] = {}
     stored = []
     for name, s in zip(names, serialized, strict=True):
@@ -112,9 +120,9 @@ def save_artifacts(
 
 
 def load_artifact(
-    store: ContentStore, ref: ArtifactRef, *, context: str = "", verify: bool = True
+    store: ContentStore | None, ref: ArtifactRef, *, context: str = "", verify: bool = True
 ) -> object:
-    """Read and deserialize one artifact.
+    """Read and deserialize one artifact (``store`` may be None for an inline one).
 
     ``context`` names it in errors, e.g. ``"artifact 'model' of task TrainFlow/12/train/3"``.
     A NumPy array (and arrays inside pickled values) comes back as a writable,
@@ -128,6 +136,8 @@ def load_artifact(
         meta = {k: v for k, v in meta.items() if k != INLINE_META}
         if verify and fmt.hash_buffers([memoryview(buffer)], len(buffer)) != ref.key:
             raise fmt.corrupt(ref.key, context, "its inline payload does not match its hash")
+    elif store is None:
+        raise ValueError(f"load_artifact: the blob of {ref.key} needs its content store")
     else:
         buffer = store.load_blob(ref.key, verify=verify, context=context)
     try:

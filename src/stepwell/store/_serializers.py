@@ -9,13 +9,14 @@ to decline an object it cannot represent after all; the next one is tried.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from stepwell.exceptions import SerializationError, StepwellError
 from stepwell.store._pickle_serializer import PickleSerializer
-from stepwell.store._storage import BufferLike
 from stepwell.store._typed_serializers import ArrowSerializer, NumpySerializer
+
+if TYPE_CHECKING:  # the storage layer is not needed to (de)serialize
+    from stepwell.store._storage import BufferLike
 
 
 @runtime_checkable
@@ -36,14 +37,13 @@ class Serializer(Protocol):
     def load(self, buffer: BufferLike, meta: Mapping[str, Any]) -> object: ...
 
 
-@dataclass(frozen=True)
-class Serialized:
+class Serialized(NamedTuple):  # a tuple: reading values never pays for a dataclass
     """An object turned into buffers, with what is needed to turn it back."""
 
     serializer: str
     type_name: str
     buffers: list[BufferLike]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any]
 
     @property
     def size(self) -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import SerializationError
-from stepwell.store._storage import BufferLike
+
+if TYPE_CHECKING:  # the storage layer is not needed to (de)serialize
+    from stepwell.store._storage import BufferLike
 
 
 def _module_of(obj: object) -> str:

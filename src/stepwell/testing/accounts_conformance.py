@@ -41,7 +41,7 @@ class AccountsConformance:
 
     def test_check_token_records_the_last_use_at_most_once_a_minute(self, store, clock):
         start = clock()  # the suite's clock, before it moves
-        from stepwell.metadata._records import TOKEN_LAST_USED_RESOLUTION
+        from stepwell.metadata._service_records import TOKEN_LAST_USED_RESOLUTION
 
         _, secret = store.new_token("ada")
         clock.advance(5)
