@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from stepwell.metadata._records import TaskAddressed
+
 if TYPE_CHECKING:
     from stepwell.metadata._records import ArtifactRecord, TaskStatus
 
 
 @dataclass(frozen=True)
-class TaskLaunch:
+class TaskLaunch(TaskAddressed):
     """A task attempt the scheduler is launching (see ``register_task``).
 
     ``started_at`` defaults to the store's clock.
@@ -31,13 +33,9 @@ class TaskLaunch:
     index: int | None = None
     started_at: float | None = None
 
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
-
 
 @dataclass(frozen=True)
-class TaskOutcome:
+class TaskOutcome(TaskAddressed):
     """A finished task attempt, recorded in one transaction (see ``record_task``).
 
     Attributes:
@@ -72,7 +70,3 @@ class TaskOutcome:
     next_steps: Sequence[str] = ()
     split_count: int | None = None
     reads: Sequence[tuple[str, str]] = ()  # (artifact name, blob key) read from parents
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"

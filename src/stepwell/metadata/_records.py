@@ -24,6 +24,19 @@ TaskStatus = Literal["running", "succeeded", "failed"]
 FINISHED_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 
 
+class TaskAddressed:
+    """``pathspec`` for a record of one task attempt (a base of the task records)."""
+
+    flow_name: str
+    run_id: str
+    step_name: str
+    task_id: str
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+
+
 @dataclass(frozen=True)
 class ArtifactRecord:
     """One artifact of a task attempt: where its blob is and how to read it.
@@ -83,7 +96,7 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
-class TaskRecord:
+class TaskRecord(TaskAddressed):
     """One attempt of a task.
 
     Attributes:
@@ -108,7 +121,3 @@ class TaskRecord:
     origin_pathspec: str | None
     next_steps: tuple[str, ...]
     split_count: int | None
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
