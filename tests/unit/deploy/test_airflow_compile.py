@@ -217,6 +217,7 @@ def test_the_end_task_updates_the_flows_asset_and_a_downstream_flow_schedules_on
         "timezone='Europe/Paris'), assets=Asset('stepwell://flows/shapes.user.tester."
         "AirflowShapesFlow'))"
     )
+    assert max(len(line) for line in downstream.splitlines()) <= 100
 
 
 @pytest.mark.parametrize("stem", sorted(UNSUPPORTED))

@@ -66,10 +66,17 @@ def schedule_source(spec: Mapping[str, Any], where: str | None) -> str:
     assets = [f"Asset({lit(uri)})" for uri in upstream_assets(spec)]
     if not assets:
         return timetable or "None"
-    all_of = assets[0] if len(assets) == 1 else f"AssetAll({', '.join(assets)})"
     if timetable is None:
-        return all_of
-    return f"AssetOrTimeSchedule(timetable={timetable}, assets={all_of})"
+        return assets[0] if len(assets) == 1 else _call("AssetAll", assets, depth=1)
+    all_of = assets[0] if len(assets) == 1 else _call("AssetAll", assets, depth=2)
+    return _call("AssetOrTimeSchedule", [f"timetable={timetable}", f"assets={all_of}"], depth=1)
+
+
+def _call(name: str, arguments: list[str], *, depth: int) -> str:
+    """``name(arguments)`` one argument a line, for a call nested ``depth`` levels in the DAG(...)
+    call, so that the generated file keeps to readable line lengths."""
+    inner, outer = "    " * (depth + 1), "    " * depth
+    return f"{name}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{outer})"
 
 
 def params_source(parameters: Mapping[str, Any], spec: Mapping[str, Any], where: str | None) -> str:
