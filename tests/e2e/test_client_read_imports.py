@@ -24,6 +24,7 @@ NOT_FOR_READING = (
     "stepwell.store._cas",  # an inline value needs no content store...
     "stepwell.store._integrity",  # ...nor its integrity checks
     "stepwell.store._local",  # ...nor a storage backend
+    "dataclasses",  # read records and settings are named tuples (dataclasses imports inspect)
 )
 
 

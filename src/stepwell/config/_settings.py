@@ -4,9 +4,8 @@ import getpass
 import os
 import pwd
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stepwell.exceptions import ConfigError
 
@@ -14,8 +13,7 @@ from stepwell.exceptions import ConfigError
 ENVIRONMENTS = ("local", "pypi", "uv", "conda")
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One resolved value and where it came from (``env:STEPWELL_HOME``, a file, ``default``)."""
 
     value: Any
@@ -240,11 +238,15 @@ def setting_variables() -> tuple[str, ...]:
     return tuple(n for name in _SPEC for n in variables_of(name))
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The settings of one process. Build with :func:`load_settings`."""
+class Settings(NamedTuple):
+    """The settings of one process, read-only. Build with :func:`load_settings`.
 
-    values: Mapping[str, Setting] = field(default_factory=dict)
+    Each setting is an attribute (``settings.home``). A tuple, not a dataclass:
+    every command and every Client read builds one, and ``dataclasses`` (with
+    ``inspect``) is not imported for it.
+    """
+
+    values: Mapping[str, Setting]
 
     def __getattr__(self, name: str) -> Any:
         try:

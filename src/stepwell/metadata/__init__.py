@@ -4,7 +4,9 @@
 embedded SQLite file, the default) and :class:`PostgresMetadataStore` (one
 database shared by a team) implement it on the same schema and queries.
 :func:`open_metadata` opens the one a setting names (``local`` or a
-``postgresql://`` URL). Records are frozen dataclasses.
+``postgresql://`` URL). Records are immutable: the run, task and artifact records
+that reads return are named tuples (a read imports no ``dataclasses``), the others
+frozen dataclasses.
 
 Rules its modules keep:
 

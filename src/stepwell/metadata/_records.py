@@ -1,4 +1,8 @@
-"""The values the metadata store returns about runs, tasks and artifacts: frozen dataclasses.
+"""The values the metadata store returns about runs, tasks and artifacts: named tuples.
+
+Immutable records with named fields; tuples rather than dataclasses because every
+Client read builds them, and a process that only reads then never imports
+``dataclasses`` (and ``inspect``) or builds a dataclass (~1 ms each at import).
 
 What writers report (``_launches``) and the services' records (``_service_records``:
 tokens, deployments, events, fires) live apart, so a process that only reads runs
@@ -12,8 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 RunStatus = Literal["running", "succeeded", "failed"]
 """A run's status. ``running`` is reported only while its scheduler is alive."""
@@ -25,7 +28,8 @@ FINISHED_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 
 
 class TaskAddressed:
-    """``pathspec`` for a record of one task attempt (a base of the task records)."""
+    """``pathspec`` for the dataclasses of one task attempt (``TaskLaunch``, ``TaskOutcome``;
+    the named tuple ``TaskRecord`` cannot have a base and has its own)."""
 
     flow_name: str
     run_id: str
@@ -37,8 +41,7 @@ class TaskAddressed:
         return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
 
 
-@dataclass(frozen=True)
-class ArtifactRecord:
+class ArtifactRecord(NamedTuple):
     """One artifact of a task attempt: where its blob is and how to read it.
 
     Attributes:
@@ -64,8 +67,7 @@ class ArtifactRecord:
         return cls(name, ref.key, ref.serializer, ref.type_name, ref.size, meta)
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """A run as the metadata store knows it.
 
     ``status`` is derived: a run stored as ``running`` whose heartbeat is too
@@ -95,8 +97,7 @@ class RunRecord:
         return f"{self.flow_name}/{self.run_id}"
 
 
-@dataclass(frozen=True)
-class TaskRecord(TaskAddressed):
+class TaskRecord(NamedTuple):
     """One attempt of a task.
 
     Attributes:
@@ -116,8 +117,12 @@ class TaskRecord(TaskAddressed):
     started_at: float
     finished_at: float | None
     foreach_stack: str
-    index: int | None
+    index: int | None  # type: ignore[assignment]  # the field, not tuple.index
     exception: str | None
     origin_pathspec: str | None
     next_steps: tuple[str, ...]
     split_count: int | None
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"

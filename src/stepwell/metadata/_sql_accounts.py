@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stepwell.exceptions import MetadataError, NotFoundError
@@ -155,6 +154,8 @@ class AccountQueries:
                 )
             if not changed:  # revoked since it was read
                 return None
+            from dataclasses import replace  # TokenRecord is a dataclass: imported already
+
             record = replace(record, last_used_at=now)
         return record
 

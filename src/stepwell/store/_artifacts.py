@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stepwell.exceptions import SerializationError
 from stepwell.store import _blobformat as fmt
@@ -23,9 +23,8 @@ INLINE_BYTES = 1024
 INLINE_META = "inline"
 
 
-@dataclass(frozen=True)
-class ArtifactRef:
-    """Where an artifact's value is stored and how to read it back.
+class ArtifactRef(NamedTuple):
+    """Where an artifact's value is stored and how to read it back (an immutable record).
 
     ``key`` is the blob key in the :class:`ContentStore`; ``size`` the
     serialized (uncompressed) size in bytes; ``meta`` the serializer's JSON-able
@@ -36,7 +35,7 @@ class ArtifactRef:
     serializer: str
     type_name: str
     size: int
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def is_inline(self) -> bool:
@@ -51,7 +50,7 @@ class ArtifactRef:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict, for the metadata store."""
-        data = asdict(self)
+        data = self._asdict()
         data["meta"] = dict(self.meta)
         return data
 

@@ -56,13 +56,12 @@ def test_small_values_travel_inline_and_load_without_the_store(
 
 def test_a_tampered_inline_payload_is_detected(store: ContentStore) -> None:
     import base64
-    from dataclasses import replace
 
     from stepwell.exceptions import CorruptBlobError
 
     ref = save_artifacts(store, {"n": 7})["n"]
     other = save_artifacts(store, {"n": 8})["n"]
-    forged = replace(ref, meta={**ref.meta, "inline": other.meta["inline"]})
+    forged = ref._replace(meta={**ref.meta, "inline": other.meta["inline"]})
     assert base64.b64decode(forged.meta["inline"]) != ref.inline
     with pytest.raises(CorruptBlobError, match=ref.key):
         load_artifact(store, forged, context=TASK)
