@@ -184,8 +184,9 @@ class CondaDecorator(StepDecorator):
     disabled: bool | None = None
 
 
-def _number(value: Any) -> float | None:
-    """A resource amount written as Metaflow accepts it: 4, 4.5 or "4" (None: not given)."""
+def resource_number(value: Any) -> float | None:
+    """A resource amount written as Metaflow accepts it: 4, 4.5 or "4" (None: not given or
+    not a number). The compilers read @resources / @kubernetes amounts with it too."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -202,7 +203,7 @@ class _ComputeDecorator(StepDecorator):
             value = getattr(self, attr, None)
             if value is None:
                 continue
-            number = _number(value)
+            number = resource_number(value)
             if number is None or number < 0:
                 self._fail(
                     f"@{self.NAME}({attr}={value!r}): '{attr}' must be a number of 0 or more "
@@ -213,7 +214,7 @@ class _ComputeDecorator(StepDecorator):
         """cpu, memory (MB) and gpu this decorator asks for, where given."""
         wanted = {}
         for attr in ("cpu", "memory", "gpu"):
-            number = _number(getattr(self, attr, None))
+            number = resource_number(getattr(self, attr, None))
             if number is not None:
                 wanted[attr] = number
         return wanted

@@ -10,10 +10,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from stepwell.metadata._records import TaskAddressed
-
 if TYPE_CHECKING:
     from stepwell.metadata._records import ArtifactRecord, TaskStatus
+
+
+class TaskAddressed:
+    """``pathspec`` of a task attempt's report (a base of ``TaskLaunch`` and ``TaskOutcome``)."""
+
+    flow_name: str
+    run_id: str
+    step_name: str
+    task_id: str
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
 
 
 @dataclass(frozen=True)

@@ -27,20 +27,6 @@ TaskStatus = Literal["running", "succeeded", "failed"]
 FINISHED_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 
 
-class TaskAddressed:
-    """``pathspec`` for the dataclasses of one task attempt (``TaskLaunch``, ``TaskOutcome``;
-    the named tuple ``TaskRecord`` cannot have a base and has its own)."""
-
-    flow_name: str
-    run_id: str
-    step_name: str
-    task_id: str
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
-
-
 class ArtifactRecord(NamedTuple):
     """One artifact of a task attempt: where its blob is and how to read it.
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stepwell.decorators._step_level import resource_number
 from stepwell.deploy.airflow._pysrc import lit
 from stepwell.graph import StepNode
 
@@ -107,7 +108,7 @@ def _resources(node: StepNode) -> str | None:
         if deco is None:
             continue
         for attr in ("cpu", "memory", "gpu"):
-            value = _as_float(getattr(deco, attr, None))
+            value = resource_number(getattr(deco, attr, None))
             if value is not None:
                 wanted[attr] = max(wanted.get(attr, 0.0), value)
     if not wanted:
@@ -124,13 +125,6 @@ def _resources(node: StepNode) -> str | None:
 
 def _quoted(values: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{lit(k)}: {lit(str(v))}" for k, v in values.items()) + "}"
-
-
-def _as_float(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _number(value: float) -> str:

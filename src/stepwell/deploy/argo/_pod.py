@@ -22,19 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stepwell.decorators._step_level import resource_number
 from stepwell.exceptions import ConfigError
 from stepwell.graph import StepNode
 
 DEFAULTS = {"cpu": 1.0, "memory": 4096.0, "disk": 10240.0}
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _quantity(value: float, unit: str = "") -> str:
@@ -47,10 +39,10 @@ def amounts(node: StepNode) -> dict[str, float]:
     k8s, res = node.decorator("kubernetes"), node.decorator("resources")
     found = dict(DEFAULTS, gpu=0.0)
     for attr in found:
-        given = _number(getattr(k8s, attr, None)) if k8s is not None else None
+        given = resource_number(getattr(k8s, attr, None)) if k8s is not None else None
         if given is not None:
             found[attr] = given
-        floor = _number(getattr(res, attr, None)) if res is not None else None
+        floor = resource_number(getattr(res, attr, None)) if res is not None else None
         if floor is not None:
             found[attr] = max(found[attr], floor)
     return found
@@ -137,8 +129,10 @@ def volumes(node: StepNode) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
     for i, (claim, path) in enumerate(_mapping(node, "persistent_volume_claims").items()):
         found.append({"name": f"pvc-{i}", "persistentVolumeClaim": {"claimName": str(claim)}})
         mounts.append({"name": f"pvc-{i}", "mountPath": str(path)})
-    shm = _number(getattr(node.decorator("kubernetes"), "shared_memory", None))
-    shm = max(shm or 0, _number(getattr(node.decorator("resources"), "shared_memory", None)) or 0)
+    shm = max(
+        resource_number(getattr(node.decorator(name), "shared_memory", None)) or 0
+        for name in ("kubernetes", "resources")
+    )
     if shm:
         limit = _quantity(shm, "M")
         found.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": limit}})
