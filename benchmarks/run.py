@@ -96,6 +96,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         prime=True,
         target_s=0.4,
     ),
+    # A 200 MiB dataset read and passed on by three steps, minus the same steps not reading
+    # it: each read step loads both values and, as it may have changed them, stores them.
+    Benchmark("pass_on", "passon", target=None, baseline="passon_baseline"),
     Benchmark(
         "foreach100k",
         "foreach100k",

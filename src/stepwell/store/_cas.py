@@ -15,7 +15,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -27,6 +27,8 @@ from stepwell.store._storage import BlobData, BlobInfo, Storage, as_buffers
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+
+    from stepwell.store._unwritten import MappedBlobs
 
 #: One blob's payload: a buffer, or buffers whose concatenation is the payload.
 Payload = BlobData
@@ -109,6 +111,9 @@ class ContentStore:
         self.mmap_threshold = mmap_threshold
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+        #: the large verified blobs handed out as maps (saved again unwritten, they need no
+        #: hashing); made by the first one
+        self._mapped_blobs: MappedBlobs | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> ContentStore:
@@ -161,7 +166,8 @@ class ContentStore:
     def _save_one(self, payload: Payload) -> BlobRef:
         buffers = as_buffers(payload)
         size = sum(len(buffer) for buffer in buffers)
-        key = fmt.hash_buffers(buffers, size)
+        maps = self._mapped_blobs
+        key = (maps and maps.key_of(buffers, size)) or fmt.hash_buffers(buffers, size)
         object_key = self.object_key(key)
         stored = self._stored_copy(object_key, key, size)
         if stored is True:
@@ -176,13 +182,35 @@ class ContentStore:
             ]
         else:
             body = [fmt.pack_header(fmt.CODEC_NONE, size), *buffers]
-        # None: a damaged copy could not be moved aside, so it is replaced in place
-        self.storage.save_bytes(object_key, body, overwrite=stored is None)
-        if size >= integrity.STAMP_MIN_BYTES:  # hashed on the way in: verified
-            with contextlib.suppress(StorageError):
-                self._stamp(object_key, self.storage.info(object_key))
-        self._cache_put(object_key, buffers, size)
+        with self._caching(object_key, buffers, size):
+            # None: a damaged copy could not be moved aside, so it is replaced in place
+            self.storage.save_bytes(object_key, body, overwrite=stored is None)
+            if size >= integrity.STAMP_MIN_BYTES:  # hashed on the way in: verified
+                with contextlib.suppress(StorageError):
+                    self._stamp(object_key, self.storage.info(object_key))
         return BlobRef(key, size)
+
+    @contextlib.contextmanager
+    def _caching(self, object_key: str, buffers: Sequence[memoryview], size: int) -> Iterator[None]:
+        """Keep a raw copy in this machine's cache of the blob the block uploads.
+
+        A large blob's copy is written on a thread of its own during the upload, which
+        mostly waits on the network (or the server), so the local write adds little
+        time. Not during compression: that keeps every core busy (measured: no gain).
+        """
+        if self.cache is None or size < _OVERLAP_CACHE_BYTES:
+            yield
+            self._cache_put(object_key, buffers, size)  # after the upload succeeded
+            return
+        # The thread is joined before the save returns: none outlives it (nor a fork).
+        writer = threading.Thread(
+            target=self._cache_put, args=(object_key, buffers, size), name="stepwell-cache"
+        )
+        writer.start()
+        try:
+            yield
+        finally:
+            writer.join()
 
     def _stored_copy(self, object_key: str, key: str, size: int) -> bool | None:
         """Whether a whole copy of the payload is stored: True (keep it), False (absent,
@@ -374,7 +402,7 @@ class ContentStore:
         if self.cache is not None:
             cached = self._cached(object_key, key, context, verify)
             if cached is not None:
-                return cached
+                return self._noted(cached, key, verify)
         try:
             mapped = self._mapped(self.storage, object_key, key, context)
             data: BlobBuffer = (
@@ -390,6 +418,17 @@ class ContentStore:
             raise self._missing(key, context, err) from None
         if self.cache is not None:
             self._cache_put(object_key, [memoryview(data).cast("B")], len(data))
+        return self._noted(data, key, verify)
+
+    def _noted(self, data: BlobBuffer, key: str, verified: bool) -> BlobBuffer:
+        """``data``, noted among the mapped blobs when it is a verified map."""
+        if verified and isinstance(data, memoryview) and isinstance(data.obj, mmap.mmap):
+            with self._lock:
+                if self._mapped_blobs is None:
+                    from stepwell.store._unwritten import MappedBlobs
+
+                    self._mapped_blobs = MappedBlobs()
+            self._mapped_blobs.add(data.obj, fmt.HEADER_SIZE, key, len(data))
         return data
 
     def _read(
@@ -485,6 +524,8 @@ _TRUSTED_MAX = 100_000
 _KEEP_ALIVE_SECONDS = 60.0
 #: Below this many bytes in one call, blobs are written in the calling thread.
 _PARALLEL_MIN_BYTES = 4 << 20
+#: A remote blob at least this big is copied into the local cache while it uploads.
+_OVERLAP_CACHE_BYTES = 8 << 20
 
 
 def _total_size(payloads: Sequence[Payload]) -> int:
