@@ -8,27 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from stepwell.metadata._records import ArtifactRecord, TaskStatus
-
-
-class TaskAddressed:
-    """``pathspec`` of a task attempt's report (a base of ``TaskLaunch`` and ``TaskOutcome``)."""
-
-    flow_name: str
-    run_id: str
-    step_name: str
-    task_id: str
-
-    @property
-    def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+from stepwell.metadata._records import ArtifactRecord, TaskStatus, task_pathspec
 
 
 @dataclass(frozen=True)
-class TaskLaunch(TaskAddressed):
+class TaskLaunch:
     """A task attempt the scheduler is launching (see ``register_task``).
 
     ``started_at`` defaults to the store's clock.
@@ -44,9 +29,11 @@ class TaskLaunch(TaskAddressed):
     index: int | None = None
     started_at: float | None = None
 
+    pathspec = property(task_pathspec)
+
 
 @dataclass(frozen=True)
-class TaskOutcome(TaskAddressed):
+class TaskOutcome:
     """A finished task attempt, recorded in one transaction (see ``record_task``).
 
     Attributes:
@@ -81,3 +68,5 @@ class TaskOutcome(TaskAddressed):
     next_steps: Sequence[str] = ()
     split_count: int | None = None
     reads: Sequence[tuple[str, str]] = ()  # (artifact name, blob key) read from parents
+
+    pathspec = property(task_pathspec)

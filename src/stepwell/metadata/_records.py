@@ -27,6 +27,12 @@ TaskStatus = Literal["running", "succeeded", "failed"]
 FINISHED_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 
 
+def task_pathspec(task: Any) -> str:
+    """``flow/run/step/task`` of anything that names a task attempt: a :class:`TaskRecord`,
+    and what writers report (``TaskLaunch``, ``TaskOutcome``)."""
+    return f"{task.flow_name}/{task.run_id}/{task.step_name}/{task.task_id}"
+
+
 class ArtifactRecord(NamedTuple):
     """One artifact of a task attempt: where its blob is and how to read it.
 
@@ -111,4 +117,4 @@ class TaskRecord(NamedTuple):
 
     @property
     def pathspec(self) -> str:
-        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+        return task_pathspec(self)

@@ -122,6 +122,7 @@ def _read_unwritten(start: int, length: int) -> bool:
 class _Map(NamedTuple):
     key: str
     start: int  # address of the payload's first byte
+    offset: int  # where the payload starts in the map
     size: int
     mapped: weakref.ref[mmap.mmap]
 
@@ -148,7 +149,7 @@ class MappedBlobs:
                 self._maps.pop(start, None)
 
         with self._lock:
-            self._maps[start] = _Map(key, start, size, weakref.ref(mapped, forget))
+            self._maps[start] = _Map(key, start, offset, size, weakref.ref(mapped, forget))
 
     def key_of(self, buffers: Sequence[memoryview], size: int) -> str | None:
         """The key of the payload ``buffers`` (``size`` bytes in all) when they are a noted
@@ -162,13 +163,12 @@ class MappedBlobs:
         mapped = found.mapped()
         if mapped is None or mapped.closed:
             return None
-        base = found.start - address(mapped)  # the payload's offset in the map
         position = compared = 0
         for buffer, start in zip(buffers, starts, strict=True):
             length = len(buffer)
             if length and start != found.start + position:
                 compared += length
-                where = base + position
+                where = found.offset + position
                 if compared > MAX_COMPARED_BYTES or mapped[where : where + length] != buffer:
                     return None
             position += length
